@@ -1,0 +1,160 @@
+package dev.cascade.encoder;
+
+import dev.cascade.model.BertConfig;
+import dev.cascade.model.Pooling;
+import java.util.Arrays;
+import org.tensorflow.Operand;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Sum;
+import org.tensorflow.op.core.Variable;
+import org.tensorflow.op.math.Mean;
+import org.tensorflow.op.train.BatchMatMul;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt32;
+
+/**
+ * Graph-building functions for the BERT encoder. Each takes {@code Ops} first and returns an
+ * operand; weights come in as variables. Matrices are {@code [in, out]}; the query projection is
+ * pre-scaled by {@code 1/sqrt(head size)} and fused with key and value into one {@code [H, 3H]}
+ * product.
+ */
+final class BertGraph {
+  private static final float INV_SQRT2 = (float) (1 / Math.sqrt(2));
+
+  private BertGraph() {}
+
+  /** Weights of one layer as graph variables. */
+  record LayerVars(
+      Variable<TFloat32> qkv,
+      Variable<TFloat32> qkvBias,
+      Variable<TFloat32> attentionOutput,
+      Variable<TFloat32> attentionOutputBias,
+      Variable<TFloat32> attentionNormGamma,
+      Variable<TFloat32> attentionNormBeta,
+      Variable<TFloat32> intermediate,
+      Variable<TFloat32> intermediateBias,
+      Variable<TFloat32> output,
+      Variable<TFloat32> outputBias,
+      Variable<TFloat32> outputNormGamma,
+      Variable<TFloat32> outputNormBeta) {}
+
+  /** Embedding-table variables. */
+  record EmbeddingVars(
+      Variable<TFloat32> words,
+      Variable<TFloat32> positions,
+      Variable<TFloat32> types,
+      Variable<TFloat32> normGamma,
+      Variable<TFloat32> normBeta) {}
+
+  /** Word + position + token-type embeddings, then LayerNorm: {@code [B, T] -> [B, T, H]}. */
+  static Operand<TFloat32> embeddings(
+      Ops tf, BertConfig config, EmbeddingVars vars, Operand<TInt32> ids, Operand<TInt32> types) {
+    Operand<TInt32> zero = tf.constant(0);
+    Operand<TFloat32> words = tf.gather(vars.words(), ids, zero);
+    Operand<TInt32> length = tf.gather(tf.shape(ids), tf.constant(1), zero);
+    Operand<TFloat32> positions =
+        tf.gather(vars.positions(), tf.range(zero, length, tf.constant(1)), zero);
+    Operand<TFloat32> sum = tf.math.add(words, positions);
+    if (vars.types() != null) {
+      sum = tf.math.add(sum, tf.gather(vars.types(), types, zero));
+    }
+    return layerNorm(tf, sum, vars.normGamma(), vars.normBeta(), config.layerNormEpsilon());
+  }
+
+  /** Additive attention bias {@code (1 - mask) * maskValue}: {@code [B, T] -> [B, 1, 1, T]}. */
+  static Operand<TFloat32> maskBias(Ops tf, BertConfig config, Operand<TFloat32> mask) {
+    Operand<TFloat32> inverted = tf.math.sub(tf.constant(1f), mask);
+    Operand<TFloat32> bias = tf.math.mul(inverted, tf.constant(config.maskValue()));
+    return tf.expandDims(tf.expandDims(bias, tf.constant(1)), tf.constant(1));
+  }
+
+  /** One transformer layer: {@code [B, T, H] -> [B, T, H]}. */
+  static Operand<TFloat32> layer(
+      Ops tf, BertConfig config, LayerVars w, Operand<TFloat32> hidden, Operand<TFloat32> bias) {
+    int h = config.hiddenSize();
+    int heads = config.heads();
+    int d = config.headSize();
+    Operand<TInt32> shape = tf.shape(hidden);
+    Operand<TInt32> batchAndLength =
+        tf.slice(shape, tf.constant(new int[] {0}), tf.constant(new int[] {2}));
+    Operand<TFloat32> x = tf.reshape(hidden, tf.constant(new int[] {-1, h}));
+
+    Operand<TFloat32> qkv = tf.nn.biasAdd(tf.linalg.matMul(x, w.qkv()), w.qkvBias());
+    Operand<TInt32> splitShape =
+        tf.concat(
+            Arrays.asList(batchAndLength, tf.constant(new int[] {3, heads, d})), tf.constant(0));
+    Operand<TFloat32> split =
+        tf.linalg.transpose(tf.reshape(qkv, splitShape), tf.constant(new int[] {2, 0, 3, 1, 4}));
+    var parts = tf.unstack(split, 3L).output();
+    Operand<TFloat32> q = parts.get(0);
+    Operand<TFloat32> k = parts.get(1);
+    Operand<TFloat32> v = parts.get(2);
+
+    Operand<TFloat32> scores = tf.train.batchMatMul(q, k, TFloat32.class, BatchMatMul.adjY(true));
+    Operand<TFloat32> probs = tf.nn.softmax(tf.math.add(scores, bias));
+    Operand<TFloat32> context = tf.train.batchMatMul(probs, v, TFloat32.class);
+    Operand<TFloat32> merged =
+        tf.reshape(
+            tf.linalg.transpose(context, tf.constant(new int[] {0, 2, 1, 3})),
+            tf.constant(new int[] {-1, h}));
+
+    Operand<TFloat32> attention =
+        tf.math.add(
+            tf.nn.biasAdd(tf.linalg.matMul(merged, w.attentionOutput()), w.attentionOutputBias()),
+            x);
+    attention =
+        layerNorm(
+            tf,
+            attention,
+            w.attentionNormGamma(),
+            w.attentionNormBeta(),
+            config.layerNormEpsilon());
+
+    Operand<TFloat32> inner =
+        gelu(
+            tf, tf.nn.biasAdd(tf.linalg.matMul(attention, w.intermediate()), w.intermediateBias()));
+    Operand<TFloat32> out =
+        tf.math.add(tf.nn.biasAdd(tf.linalg.matMul(inner, w.output()), w.outputBias()), attention);
+    out = layerNorm(tf, out, w.outputNormGamma(), w.outputNormBeta(), config.layerNormEpsilon());
+    return tf.reshape(out, shape);
+  }
+
+  /** Pooled, L2-normalised embeddings: {@code [B, T, H], [B, T] -> [B, H]}. */
+  static Operand<TFloat32> pool(
+      Ops tf, Pooling pooling, Operand<TFloat32> hidden, Operand<TFloat32> mask) {
+    Operand<TFloat32> pooled;
+    if (pooling == Pooling.CLS) {
+      pooled = tf.gather(hidden, tf.constant(0), tf.constant(1));
+    } else {
+      Operand<TFloat32> weights = tf.expandDims(mask, tf.constant(-1));
+      Operand<TFloat32> sum = tf.sum(tf.math.mul(hidden, weights), tf.constant(1));
+      Operand<TFloat32> count =
+          tf.math.maximum(tf.sum(mask, tf.constant(1), Sum.keepDims(true)), tf.constant(1e-9f));
+      pooled = tf.math.div(sum, count);
+    }
+    return l2Normalize(tf, pooled);
+  }
+
+  /** Rows scaled to unit length: {@code [B, H] -> [B, H]}. */
+  static Operand<TFloat32> l2Normalize(Ops tf, Operand<TFloat32> x) {
+    Operand<TFloat32> squares = tf.sum(tf.math.square(x), tf.constant(-1), Sum.keepDims(true));
+    return tf.math.mul(x, tf.math.rsqrt(tf.math.maximum(squares, tf.constant(1e-24f))));
+  }
+
+  static Operand<TFloat32> layerNorm(
+      Ops tf, Operand<TFloat32> x, Operand<TFloat32> gamma, Operand<TFloat32> beta, float eps) {
+    Operand<TInt32> last = tf.constant(-1);
+    Operand<TFloat32> centered = tf.math.sub(x, tf.math.mean(x, last, Mean.keepDims(true)));
+    Operand<TFloat32> variance = tf.math.mean(tf.math.square(centered), last, Mean.keepDims(true));
+    Operand<TFloat32> normalized =
+        tf.math.mul(centered, tf.math.rsqrt(tf.math.add(variance, tf.constant(eps))));
+    return tf.math.add(tf.math.mul(normalized, gamma), beta);
+  }
+
+  /** The exact (erf) GELU that BERT uses. */
+  static Operand<TFloat32> gelu(Ops tf, Operand<TFloat32> x) {
+    Operand<TFloat32> cdf =
+        tf.math.add(tf.constant(1f), tf.math.erf(tf.math.mul(x, tf.constant(INV_SQRT2))));
+    return tf.math.mul(tf.math.mul(x, tf.constant(0.5f)), cdf);
+  }
+}

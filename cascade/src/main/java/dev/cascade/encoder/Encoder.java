@@ -1,0 +1,389 @@
+package dev.cascade.encoder;
+
+import dev.cascade.model.BertConfig;
+import dev.cascade.model.BertWeights;
+import dev.cascade.model.Pooling;
+import dev.cascade.model.Weight;
+import dev.cascade.tokenize.TokenizedInput;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.tensorflow.Graph;
+import org.tensorflow.Operand;
+import org.tensorflow.Result;
+import org.tensorflow.Session;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.ndarray.buffer.DataBuffers;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.op.core.Variable;
+import org.tensorflow.proto.ConfigProto;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt32;
+
+/**
+ * A BERT-family encoder in one TensorFlow graph, run one layer at a time.
+ *
+ * <p>The weights are loaded once into graph variables. The graph has an embedding step, one
+ * sub-graph per transformer layer (fed the previous layer's hidden states, which stay in native
+ * memory between layers), a pooling step usable at any layer, a compaction step that drops finished
+ * rows, and a fused full-depth pass for callers that never stop early.
+ *
+ * <p>Thread-safe: any number of threads may start and advance their own {@link EncoderBatch}es at
+ * once. {@link #close()} must come after every batch is closed; it releases the session and graph.
+ */
+public final class Encoder implements AutoCloseable {
+  private final BertConfig config;
+  private final Pooling pooling;
+  private final Graph graph;
+  private final Session session;
+
+  final Placeholder<TInt32> ids;
+  final Placeholder<TInt32> types;
+  final Placeholder<TFloat32> mask;
+  final Operand<TFloat32> embedded;
+  final Operand<TFloat32> maskBias;
+
+  final Placeholder<TFloat32> hiddenIn;
+  final Placeholder<TFloat32> biasIn;
+  final List<Operand<TFloat32>> layerOut = new ArrayList<>();
+  final List<Operand<TFloat32>> layerPooled = new ArrayList<>();
+
+  final Operand<TFloat32> pooledIn;
+
+  final Placeholder<TInt32> keepRows;
+  final Placeholder<TInt32> keepLength;
+  final Operand<TFloat32> compactHidden;
+  final Operand<TFloat32> compactMask;
+  final Operand<TFloat32> compactBias;
+
+  private final Operand<TFloat32> fusedPooled;
+
+  /**
+   * Builds the graph and loads the weights.
+   *
+   * @param weights the model; its arrays are copied into the session and may be dropped after
+   * @param pooling the model's pooling
+   * @param options session threading
+   */
+  public Encoder(BertWeights weights, Pooling pooling, EncoderOptions options) {
+    this.config = weights.config();
+    this.pooling = pooling;
+    this.graph = new Graph();
+    boolean built = false;
+    try {
+      Ops tf = Ops.create(graph);
+      Map<Placeholder<TFloat32>, Weight> initial = new LinkedHashMap<>();
+      List<Operand<?>> assigns = new ArrayList<>();
+      Ops vars = tf.withSubScope("weights");
+
+      BertGraph.EmbeddingVars embeddingVars =
+          new BertGraph.EmbeddingVars(
+              variable(vars, "words", weights.wordEmbeddings(), initial, assigns),
+              variable(vars, "positions", weights.positionEmbeddings(), initial, assigns),
+              weights.tokenTypeEmbeddings() == null
+                  ? null
+                  : variable(vars, "types", weights.tokenTypeEmbeddings(), initial, assigns),
+              variable(
+                  vars, "embedding_norm_gamma", weights.embeddingNormGamma(), initial, assigns),
+              variable(vars, "embedding_norm_beta", weights.embeddingNormBeta(), initial, assigns));
+      List<BertGraph.LayerVars> layerVars = new ArrayList<>();
+      for (int i = 0; i < config.layers(); i++) {
+        layerVars.add(
+            layerVariables(
+                vars.withSubScope("layer_" + i), weights.layers().get(i), initial, assigns));
+      }
+
+      Ops embed = tf.withSubScope("embeddings");
+      ids = embed.withName("ids").placeholder(TInt32.class, Placeholder.shape(Shape.of(-1, -1)));
+      types =
+          embed.withName("types").placeholder(TInt32.class, Placeholder.shape(Shape.of(-1, -1)));
+      mask =
+          embed.withName("mask").placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, -1)));
+      embedded = BertGraph.embeddings(embed, config, embeddingVars, ids, types);
+      maskBias = BertGraph.maskBias(embed, config, mask);
+
+      hiddenIn =
+          tf.withName("hidden")
+              .placeholder(
+                  TFloat32.class, Placeholder.shape(Shape.of(-1, -1, config.hiddenSize())));
+      biasIn =
+          tf.withName("mask_bias")
+              .placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, 1, 1, -1)));
+      for (int i = 0; i < config.layers(); i++) {
+        Ops scope = tf.withSubScope("layer_" + i);
+        Operand<TFloat32> out = BertGraph.layer(scope, config, layerVars.get(i), hiddenIn, biasIn);
+        layerOut.add(out);
+        layerPooled.add(BertGraph.pool(scope, pooling, out, mask));
+      }
+      pooledIn = BertGraph.pool(tf.withSubScope("pool"), pooling, hiddenIn, mask);
+
+      Ops compact = tf.withSubScope("compact");
+      keepRows =
+          compact.withName("rows").placeholder(TInt32.class, Placeholder.shape(Shape.of(-1)));
+      keepLength =
+          compact.withName("length").placeholder(TInt32.class, Placeholder.shape(Shape.scalar()));
+      Operand<TInt32> zero = compact.constant(0);
+      Operand<TInt32> all = compact.constant(-1);
+      compactHidden =
+          compact.slice(
+              compact.gather(hiddenIn, keepRows, zero),
+              compact.constant(new int[] {0, 0, 0}),
+              compact.stack(List.of(all, keepLength, all)));
+      compactMask =
+          compact.slice(
+              compact.gather(mask, keepRows, zero),
+              compact.constant(new int[] {0, 0}),
+              compact.stack(List.of(all, keepLength)));
+      Operand<TInt32> one = compact.constant(1);
+      compactBias =
+          compact.slice(
+              compact.gather(biasIn, keepRows, zero),
+              compact.constant(new int[] {0, 0, 0, 0}),
+              compact.stack(List.of(all, one, one, keepLength)));
+
+      Ops fused = tf.withSubScope("fused");
+      Operand<TFloat32> fusedBias = BertGraph.maskBias(fused, config, mask);
+      Operand<TFloat32> h = BertGraph.embeddings(fused, config, embeddingVars, ids, types);
+      for (int i = 0; i < config.layers(); i++) {
+        h =
+            BertGraph.layer(
+                fused.withSubScope("layer_" + i), config, layerVars.get(i), h, fusedBias);
+      }
+      fusedPooled = BertGraph.pool(fused, pooling, h, mask);
+
+      session = new Session(graph, sessionConfig(options));
+      loadWeights(initial, assigns);
+      built = true;
+    } finally {
+      if (!built) {
+        graph.close();
+      }
+    }
+  }
+
+  private static ConfigProto sessionConfig(EncoderOptions options) {
+    int intra =
+        options.intraOpThreads() == 0
+            ? Runtime.getRuntime().availableProcessors()
+            : options.intraOpThreads();
+    return ConfigProto.newBuilder()
+        .setIntraOpParallelismThreads(intra)
+        .setInterOpParallelismThreads(options.interOpThreads())
+        .build();
+  }
+
+  private BertGraph.LayerVars layerVariables(
+      Ops tf,
+      BertWeights.Layer w,
+      Map<Placeholder<TFloat32>, Weight> init,
+      List<Operand<?>> assigns) {
+    float scale = (float) (1 / Math.sqrt(config.headSize()));
+    Weight qkv = concatColumns("qkv", scaled(w.query(), scale), w.key(), w.value());
+    Weight qkvBias =
+        concatColumns("qkv_bias", scaled(w.queryBias(), scale), w.keyBias(), w.valueBias());
+    return new BertGraph.LayerVars(
+        variable(tf, "qkv", qkv, init, assigns),
+        variable(tf, "qkv_bias", qkvBias, init, assigns),
+        variable(tf, "attention_output", w.attentionOutput(), init, assigns),
+        variable(tf, "attention_output_bias", w.attentionOutputBias(), init, assigns),
+        variable(tf, "attention_norm_gamma", w.attentionNormGamma(), init, assigns),
+        variable(tf, "attention_norm_beta", w.attentionNormBeta(), init, assigns),
+        variable(tf, "intermediate", w.intermediate(), init, assigns),
+        variable(tf, "intermediate_bias", w.intermediateBias(), init, assigns),
+        variable(tf, "output", w.output(), init, assigns),
+        variable(tf, "output_bias", w.outputBias(), init, assigns),
+        variable(tf, "output_norm_gamma", w.outputNormGamma(), init, assigns),
+        variable(tf, "output_norm_beta", w.outputNormBeta(), init, assigns));
+  }
+
+  private static Variable<TFloat32> variable(
+      Ops tf,
+      String name,
+      Weight weight,
+      Map<Placeholder<TFloat32>, Weight> init,
+      List<Operand<?>> assigns) {
+    Shape shape = Shape.of(weight.shape());
+    Variable<TFloat32> v = tf.withName(name).variable(shape, TFloat32.class);
+    Placeholder<TFloat32> value =
+        tf.withName(name + "_value").placeholder(TFloat32.class, Placeholder.shape(shape));
+    init.put(value, weight);
+    assigns.add(tf.withName(name + "_assign").assign(v, value));
+    return v;
+  }
+
+  private void loadWeights(Map<Placeholder<TFloat32>, Weight> initial, List<Operand<?>> assigns) {
+    List<TFloat32> tensors = new ArrayList<>();
+    try {
+      Session.Runner runner = session.runner();
+      for (var entry : initial.entrySet()) {
+        Weight w = entry.getValue();
+        TFloat32 t =
+            TFloat32.tensorOf(Shape.of(w.shape()), DataBuffers.of(w.values(), true, false));
+        tensors.add(t);
+        runner.feed(entry.getKey(), t);
+      }
+      for (Operand<?> assign : assigns) {
+        runner.addTarget(assign.op());
+      }
+      runner.run().close();
+    } finally {
+      tensors.forEach(TFloat32::close);
+    }
+  }
+
+  private static Weight scaled(Weight w, float scale) {
+    float[] out = w.values().clone();
+    for (int i = 0; i < out.length; i++) {
+      out[i] *= scale;
+    }
+    return new Weight(w.name(), w.shape(), out);
+  }
+
+  /** Joins {@code [in, out_i]} matrices (or {@code [out_i]} vectors) along their last axis. */
+  private static Weight concatColumns(String name, Weight... parts) {
+    int rows = parts[0].rank() == 1 ? 1 : parts[0].dim(0);
+    int total = 0;
+    for (Weight p : parts) {
+      total += p.dim(p.rank() - 1);
+    }
+    float[] out = new float[rows * total];
+    int offset = 0;
+    for (Weight p : parts) {
+      int cols = p.dim(p.rank() - 1);
+      for (int r = 0; r < rows; r++) {
+        System.arraycopy(p.values(), r * cols, out, r * total + offset, cols);
+      }
+      offset += cols;
+    }
+    long[] shape = parts[0].rank() == 1 ? new long[] {total} : new long[] {rows, total};
+    return new Weight(name, shape, out);
+  }
+
+  /** The model's hyper-parameters. */
+  public BertConfig config() {
+    return config;
+  }
+
+  /** The model's pooling. */
+  public Pooling pooling() {
+    return pooling;
+  }
+
+  /**
+   * Embeds the inputs and returns a batch at layer 0 (the embedding output). Rows are padded to the
+   * longest input; row {@code i} of the batch has id {@code i}.
+   *
+   * @param inputs at least one; each no longer than the model's positions
+   */
+  public EncoderBatch start(List<TokenizedInput> inputs) {
+    Padded padded = pad(inputs);
+    TFloat32 maskTensor = padded.mask();
+    try (TInt32 idTensor = padded.ids();
+        TInt32 typeTensor = padded.types()) {
+      Result result =
+          session
+              .runner()
+              .feed(ids, idTensor)
+              .feed(types, typeTensor)
+              .feed(mask, maskTensor)
+              .fetch(embedded)
+              .fetch(maskBias)
+              .run();
+      return new EncoderBatch(this, result, maskTensor, padded.lengths());
+    } catch (RuntimeException e) {
+      maskTensor.close();
+      throw e;
+    }
+  }
+
+  /**
+   * Runs all layers in one fused pass and returns each input's pooled, L2-normalised final
+   * embedding, in input order.
+   */
+  public float[][] encode(List<TokenizedInput> inputs) {
+    Padded padded = pad(inputs);
+    try (TInt32 idTensor = padded.ids();
+        TInt32 typeTensor = padded.types();
+        TFloat32 maskTensor = padded.mask();
+        Result result =
+            session
+                .runner()
+                .feed(ids, idTensor)
+                .feed(types, typeTensor)
+                .feed(mask, maskTensor)
+                .fetch(fusedPooled)
+                .run()) {
+      return rows((TFloat32) result.get(0), inputs.size());
+    }
+  }
+
+  Session session() {
+    return session;
+  }
+
+  static float[][] rows(TFloat32 matrix, int count) {
+    int width = (int) matrix.shape().get(1);
+    float[] flat = new float[count * width];
+    matrix.asRawTensor().data().asFloats().read(flat);
+    float[][] out = new float[count][];
+    for (int i = 0; i < count; i++) {
+      out[i] = new float[width];
+      System.arraycopy(flat, i * width, out[i], 0, width);
+    }
+    return out;
+  }
+
+  private Padded pad(List<TokenizedInput> inputs) {
+    if (inputs.isEmpty()) {
+      throw new IllegalArgumentException("a batch needs at least one input");
+    }
+    int length = 0;
+    for (TokenizedInput in : inputs) {
+      if (in.length() > config.maxPositions()) {
+        throw new IllegalArgumentException(
+            "input of "
+                + in.length()
+                + " tokens exceeds the model's "
+                + config.maxPositions()
+                + " positions");
+      }
+      length = Math.max(length, in.length());
+    }
+    int n = inputs.size();
+    int[] idData = new int[n * length];
+    float[] maskData = new float[n * length];
+    int[] lengths = new int[n];
+    for (int r = 0; r < n; r++) {
+      int[] row = inputs.get(r).ids();
+      System.arraycopy(row, 0, idData, r * length, row.length);
+      for (int c = 0; c < row.length; c++) {
+        maskData[r * length + c] = 1f;
+      }
+      lengths[r] = row.length;
+    }
+    Shape shape = Shape.of(n, length);
+    return new Padded(shape, idData, maskData, lengths);
+  }
+
+  private record Padded(Shape shape, int[] idData, float[] maskData, int[] lengths) {
+    TInt32 ids() {
+      return TInt32.tensorOf(shape, DataBuffers.of(idData, true, false));
+    }
+
+    TInt32 types() {
+      return TInt32.tensorOf(shape, DataBuffers.of(new int[idData.length], true, false));
+    }
+
+    TFloat32 mask() {
+      return TFloat32.tensorOf(shape, DataBuffers.of(maskData, true, false));
+    }
+  }
+
+  @Override
+  public void close() {
+    session.close();
+    graph.close();
+  }
+}
