@@ -1,0 +1,140 @@
+package dev.cascade.exit;
+
+import dev.cascade.encoder.EncoderBatch;
+import dev.cascade.encoder.EncoderOptions;
+import dev.cascade.encoder.GraphVariables;
+import dev.cascade.model.BertConfig;
+import dev.cascade.model.Pooling;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.tensorflow.Graph;
+import org.tensorflow.Result;
+import org.tensorflow.Session;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.op.core.Variable;
+import org.tensorflow.proto.ConfigProto;
+import org.tensorflow.types.TFloat32;
+
+/**
+ * Trained exit heads ready to run on an {@link EncoderBatch}'s hidden states, in their own
+ * TensorFlow session (hidden states are fed from the encoder's native tensors, not copied).
+ *
+ * <p>Thread-safe. {@link #close()} releases the session.
+ */
+public final class ExitHeads implements AutoCloseable {
+  private final HeadsFile file;
+  private final Graph graph;
+  private final Session session;
+  private final Placeholder<TFloat32> hidden;
+  private final Placeholder<TFloat32> mask;
+  private final Map<Integer, HeadGraph.Output> outputs = new LinkedHashMap<>();
+
+  /**
+   * Builds the heads' graph.
+   *
+   * @param file heads for this backbone; the caller checks {@link HeadsFile#requireBackbone}
+   */
+  public ExitHeads(HeadsFile file, BertConfig config, Pooling pooling, EncoderOptions options) {
+    this.file = file;
+    this.graph = new Graph();
+    boolean built = false;
+    try {
+      Ops tf = Ops.create(graph);
+      hidden =
+          tf.withName("hidden")
+              .placeholder(
+                  TFloat32.class, Placeholder.shape(Shape.of(-1, -1, config.hiddenSize())));
+      mask = tf.withName("mask").placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, -1)));
+      GraphVariables variables = new GraphVariables();
+      for (HeadWeights head : file.heads()) {
+        Ops scope = tf.withSubScope("head_" + head.layer());
+        Map<String, Variable<TFloat32>> vars = new LinkedHashMap<>();
+        for (String name : HeadWeights.names(head.type())) {
+          vars.put(name, variables.declare(scope, name, head.get(name)));
+        }
+        outputs.put(
+            head.layer(), HeadGraph.build(scope, config, pooling, head.type(), vars, hidden, mask));
+      }
+      session =
+          new Session(
+              graph,
+              ConfigProto.newBuilder()
+                  .setIntraOpParallelismThreads(
+                      options.intraOpThreads() == 0
+                          ? Runtime.getRuntime().availableProcessors()
+                          : options.intraOpThreads())
+                  .setInterOpParallelismThreads(1)
+                  .build());
+      variables.load(session);
+      built = true;
+    } finally {
+      if (!built) {
+        graph.close();
+      }
+    }
+  }
+
+  /** The heads' file. */
+  public HeadsFile file() {
+    return file;
+  }
+
+  /** Exit layers that have a head, ascending. */
+  public int[] layers() {
+    return file.layers();
+  }
+
+  /** Whether {@code layer} has a head. */
+  public boolean has(int layer) {
+    return outputs.containsKey(layer);
+  }
+
+  /** Runs the head of the batch's current layer on every row of the batch. */
+  public HeadOutput apply(EncoderBatch batch) {
+    return apply(batch.layer(), batch.hiddenStates(), batch.attentionMask());
+  }
+
+  /**
+   * Runs the head at {@code layer}.
+   *
+   * @param hiddenStates {@code [B, T, H]} at that layer
+   * @param attentionMask {@code [B, T]}
+   */
+  public HeadOutput apply(int layer, TFloat32 hiddenStates, TFloat32 attentionMask) {
+    HeadGraph.Output out = outputs.get(layer);
+    if (out == null) {
+      throw new IllegalArgumentException(
+          "no exit head at layer " + layer + "; heads exist at " + Arrays.toString(layers()));
+    }
+    int rows = (int) hiddenStates.shape().get(0);
+    try (Result result =
+        session
+            .runner()
+            .feed(hidden, hiddenStates)
+            .feed(mask, attentionMask)
+            .fetch(out.embedding())
+            .fetch(out.norm())
+            .run()) {
+      TFloat32 embeddings = (TFloat32) result.get(0);
+      int width = (int) embeddings.shape().get(1);
+      float[] flat = new float[rows * width];
+      embeddings.asRawTensor().data().asFloats().read(flat);
+      float[][] rowsOut = new float[rows][];
+      for (int i = 0; i < rows; i++) {
+        rowsOut[i] = Arrays.copyOfRange(flat, i * width, (i + 1) * width);
+      }
+      float[] norms = new float[rows];
+      ((TFloat32) result.get(1)).asRawTensor().data().asFloats().read(norms);
+      return new HeadOutput(rowsOut, norms);
+    }
+  }
+
+  @Override
+  public void close() {
+    session.close();
+    graph.close();
+  }
+}
