@@ -72,6 +72,7 @@ public final class Encoder implements AutoCloseable {
     this.pooling = pooling;
     this.graph = new Graph();
     boolean built = false;
+    Session opened = null;
     try {
       Ops tf = Ops.create(graph);
       Map<Placeholder<TFloat32>, Weight> initial = new LinkedHashMap<>();
@@ -153,11 +154,15 @@ public final class Encoder implements AutoCloseable {
       }
       fusedPooled = BertGraph.pool(fused, pooling, h, mask);
 
-      session = new Session(graph, sessionConfig(options));
+      opened = new Session(graph, sessionConfig(options));
+      session = opened;
       loadWeights(initial, assigns);
       built = true;
     } finally {
       if (!built) {
+        if (opened != null) {
+          opened.close();
+        }
         graph.close();
       }
     }

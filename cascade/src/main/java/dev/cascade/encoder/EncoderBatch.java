@@ -195,8 +195,12 @@ public final class EncoderBatch implements AutoCloseable {
     maskOwner = result;
     biasOwner = result;
     release(oldHidden);
-    release(oldMask);
-    release(oldBias);
+    if (oldMask != oldHidden) {
+      release(oldMask);
+    }
+    if (oldBias != oldHidden && oldBias != oldMask) {
+      release(oldBias);
+    }
     ids = newIds;
     lengths = newLengths;
   }

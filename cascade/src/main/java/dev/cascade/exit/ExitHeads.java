@@ -41,6 +41,7 @@ public final class ExitHeads implements AutoCloseable {
     this.file = file;
     this.graph = new Graph();
     boolean built = false;
+    Session opened = null;
     try {
       Ops tf = Ops.create(graph);
       hidden =
@@ -58,7 +59,7 @@ public final class ExitHeads implements AutoCloseable {
         outputs.put(
             head.layer(), HeadGraph.build(scope, config, pooling, head.type(), vars, hidden, mask));
       }
-      session =
+      opened =
           new Session(
               graph,
               ConfigProto.newBuilder()
@@ -68,10 +69,14 @@ public final class ExitHeads implements AutoCloseable {
                           : options.intraOpThreads())
                   .setInterOpParallelismThreads(1)
                   .build());
+      session = opened;
       variables.load(session);
       built = true;
     } finally {
       if (!built) {
+        if (opened != null) {
+          opened.close();
+        }
         graph.close();
       }
     }

@@ -26,7 +26,7 @@ public final class ModelSpec {
   public static final List<String> BUILT_IN = List.of("bge-small-en-v1.5", "all-minilm-l6-v2");
 
   private static final Pattern POOLING_MODE =
-      Pattern.compile("\"pooling_mode_(cls|mean)_tokens\"\\s*:\\s*true");
+      Pattern.compile("\"pooling_mode_([a-z_]+)\"\\s*:\\s*true");
 
   private final String name;
   private final Pooling pooling;
@@ -144,7 +144,16 @@ public final class ModelSpec {
         try {
           Matcher m = POOLING_MODE.matcher(Files.readString(candidate));
           if (m.find()) {
-            return Pooling.parse(m.group(1));
+            return switch (m.group(1)) {
+              case "cls_token" -> Pooling.CLS;
+              case "mean_tokens" -> Pooling.MEAN;
+              default ->
+                  throw new IllegalArgumentException(
+                      candidate
+                          + " declares pooling_mode_"
+                          + m.group(1)
+                          + ", which Cascade does not support (cls or mean)");
+            };
           }
         } catch (IOException e) {
           throw new UncheckedIOException(e);

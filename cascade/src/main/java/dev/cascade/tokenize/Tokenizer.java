@@ -54,6 +54,17 @@ public final class Tokenizer implements AutoCloseable {
 
   /** Tokenizes one input; {@code index} names it in error messages (-1 for none). */
   public TokenizedInput tokenize(String text, int index, Truncation truncation) {
+    return tokenize(text, index, truncation, maxTokens);
+  }
+
+  /**
+   * Tokenizes one input against a limit of {@code limit} tokens, which may be below the model's
+   * (for example to bound training memory).
+   */
+  public TokenizedInput tokenize(String text, int index, Truncation truncation, int limit) {
+    if (limit < 3 || limit > maxTokens) {
+      throw new IllegalArgumentException("limit must be in [3, " + maxTokens + "], was " + limit);
+    }
     String where = index < 0 ? "input" : "input " + index;
     if (text == null || text.isBlank()) {
       throw new InputRejectedException(
@@ -65,7 +76,7 @@ public final class Tokenizer implements AutoCloseable {
       throw new InputRejectedException(
           InputRejectedException.Reason.EMPTY, index, where + " has no tokens");
     }
-    if (ids.length <= maxTokens) {
+    if (ids.length <= limit) {
       return new TokenizedInput(toInts(ids, ids.length), ids.length, false);
     }
     if (truncation == Truncation.REFUSE) {
@@ -76,13 +87,13 @@ public final class Tokenizer implements AutoCloseable {
               + " has "
               + ids.length
               + " tokens; the model accepts at most "
-              + maxTokens
+              + limit
               + " (allow truncation to keep the first "
-              + maxTokens
+              + limit
               + ")");
     }
-    int[] kept = toInts(ids, maxTokens);
-    kept[maxTokens - 1] = (int) ids[ids.length - 1];
+    int[] kept = toInts(ids, limit);
+    kept[limit - 1] = (int) ids[ids.length - 1];
     return new TokenizedInput(kept, ids.length, true);
   }
 

@@ -1,0 +1,234 @@
+package dev.cascade.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cascade.data.Document;
+import dev.cascade.data.Splits;
+import dev.cascade.data.Texts;
+import dev.cascade.encoder.EncoderModel;
+import dev.cascade.exit.HeadType;
+import dev.cascade.exit.HeadWeights;
+import dev.cascade.exit.HeadsFile;
+import dev.cascade.model.BertWeights;
+import dev.cascade.model.OnnxBertReader;
+import dev.cascade.train.HeadTrainer;
+import dev.cascade.train.QueryDeriver;
+import dev.cascade.train.TeacherTraces;
+import dev.cascade.train.TrainedHead;
+import dev.cascade.train.TrainingListener;
+import dev.cascade.train.TrainingOptions;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code cascade train-heads}: trains exit heads on a corpus by self-distillation and writes a
+ * heads file.
+ */
+@Command(
+    name = "train-heads",
+    mixinStandardHelpOptions = true,
+    description =
+        "Train exit heads on your corpus (documents only, no labels): the model's final embedding"
+            + " teaches heads on its earlier layers.")
+public final class TrainHeadsCommand implements Callable<Integer> {
+  @Mixin ModelOptions modelOptions;
+
+  @Option(
+      names = "--corpus",
+      required = true,
+      split = ",",
+      description =
+          "Training texts: .jsonl files (field text, optional source) or plain text (documents"
+              + " separated by blank lines). Repeatable.")
+  List<Path> corpora;
+
+  @Option(
+      names = "--exits",
+      split = ",",
+      defaultValue = "4,6,8",
+      description = "Exit layers to train heads for. Default: ${DEFAULT-VALUE}.")
+  int[] exits;
+
+  @Option(
+      names = "--head-type",
+      defaultValue = "narrow",
+      description = "full, narrow or attention. Default: ${DEFAULT-VALUE}.")
+  String headType;
+
+  @Option(names = "--epochs", defaultValue = "20", description = "Default: ${DEFAULT-VALUE}.")
+  int epochs;
+
+  @Option(names = "--batch-size", defaultValue = "32", description = "Default: ${DEFAULT-VALUE}.")
+  int batchSize;
+
+  @Option(names = "--seed", defaultValue = "42", description = "Default: ${DEFAULT-VALUE}.")
+  long seed;
+
+  @Option(
+      names = "--max-texts",
+      defaultValue = "0",
+      description = "Use at most this many documents per corpus (a seeded sample); 0 = all.")
+  int maxTexts;
+
+  @Option(
+      names = "--source-half",
+      defaultValue = "-1",
+      description =
+          "Keep only documents whose source page falls in this half (0 or 1) of the"
+              + " deterministic split that eval --split uses; -1 keeps all.")
+  int sourceHalf;
+
+  @Option(
+      names = "--no-derive",
+      description = "Do not add query-like texts derived from the documents.")
+  boolean noDerive;
+
+  @Option(names = "--checkpoints", description = "Directory for checkpoints; a rerun resumes.")
+  Path checkpoints;
+
+  @Option(
+      names = {"-o", "--out"},
+      required = true,
+      description = "Heads file to write.")
+  Path out;
+
+  @Override
+  public Integer call() throws Exception {
+    PrintStream err = System.err;
+    HeadType type = HeadType.parse(headType);
+    int[] layers = Arrays.stream(exits).sorted().distinct().toArray();
+    TrainingOptions options =
+        new TrainingOptions(epochs, batchSize, 2e-4f, 0.05f, 0.1f, seed, 0.1, 256);
+    Random random = new Random(seed);
+    List<String> texts = new ArrayList<>();
+    int documents = 0;
+    int derived = 0;
+    for (Path corpus : corpora) {
+      List<Document> docs = new ArrayList<>(Texts.read(corpus));
+      if (sourceHalf >= 0) {
+        docs.removeIf(d -> Splits.half(Splits.page(d.source())) != sourceHalf);
+      }
+      if (maxTexts > 0 && docs.size() > maxTexts) {
+        Collections.shuffle(docs, new Random(seed));
+        docs = docs.subList(0, maxTexts);
+      }
+      for (Document doc : docs) {
+        texts.add(doc.text());
+        documents++;
+        if (!noDerive) {
+          List<String> queries = QueryDeriver.derive(doc.text(), random);
+          texts.addAll(queries);
+          derived += queries.size();
+        }
+      }
+    }
+    err.printf("%d documents, %d derived query-like texts%n", documents, derived);
+
+    try (EncoderModel model = modelOptions.load()) {
+      BertWeights weights;
+      try (InputStream in = model.spec().openWeights()) {
+        weights = OnnxBertReader.read(in);
+      }
+      ProgressBar bar = new ProgressBar(err);
+      long started = System.nanoTime();
+      TeacherTraces traces =
+          TeacherTraces.collect(
+              model,
+              texts,
+              layers,
+              options.maxTokens(),
+              done -> bar.show("encoding", done, texts.size(), ""));
+      bar.finish();
+      double encodeSeconds = (System.nanoTime() - started) / 1e9;
+
+      List<HeadWeights> heads = new ArrayList<>();
+      ArrayNode report = new ObjectMapper().createArrayNode();
+      for (int layer : layers) {
+        HeadWeights init = HeadWeights.fromLastLayer(weights, layer, type);
+        TrainedHead trained;
+        try (HeadTrainer trainer =
+            new HeadTrainer(weights.config(), model.spec().pooling(), init, options)) {
+          trained =
+              trainer.train(
+                  traces,
+                  checkpoints,
+                  new TrainingListener() {
+                    double lastValidation = Double.NaN;
+
+                    @Override
+                    public void onStep(int l, int epoch, int step, int steps, double loss) {
+                      bar.show(
+                          "layer " + l,
+                          (long) (epoch - 1) * steps + step,
+                          (long) options.epochs() * steps,
+                          String.format(
+                              Locale.ROOT,
+                              "epoch %d/%d loss %.4f val cos %.4f",
+                              epoch,
+                              options.epochs(),
+                              loss,
+                              lastValidation));
+                    }
+
+                    @Override
+                    public void onEpoch(
+                        int l, int epoch, double loss, double validation, boolean best) {
+                      lastValidation = validation;
+                    }
+                  });
+        }
+        bar.finish();
+        err.printf(
+            Locale.ROOT,
+            "layer %d: validation cosine %.4f -> %.4f (best epoch %d) in %.0f s%n",
+            layer,
+            trained.initialValidationCosine(),
+            trained.validationCosine(),
+            trained.bestEpoch(),
+            trained.seconds());
+        heads.add(trained.weights());
+        ObjectNode exit = report.addObject();
+        exit.put("layer", layer);
+        exit.put("validation_cosine_untrained", trained.initialValidationCosine());
+        exit.put("validation_cosine", trained.validationCosine());
+        exit.put("best_epoch", trained.bestEpoch());
+        exit.put("seconds", trained.seconds());
+      }
+      ObjectNode training = new ObjectMapper().createObjectNode();
+      ArrayNode files = training.putArray("corpora");
+      corpora.forEach(c -> files.add(c.getFileName().toString()));
+      training.put("documents", documents);
+      training.put("derived_texts", derived);
+      training.put(
+          "derivation",
+          noDerive
+              ? "none"
+              : "per document: the first sentence (prose) or the words of the declared name and"
+                  + " parameters (code), and a random span of 6-14 words");
+      training.put("source_half", sourceHalf);
+      training.put("epochs", epochs);
+      training.put("batch_size", batchSize);
+      training.put("seed", seed);
+      training.put("max_tokens", options.maxTokens());
+      training.put("encode_seconds", encodeSeconds);
+      training.put("date", Instant.now().toString());
+      training.set("exits", report);
+      new HeadsFile(model.spec().name(), model.checksum(), heads, training).write(out);
+      err.printf("wrote %s%n", out);
+      return 0;
+    }
+  }
+}

@@ -1,0 +1,4 @@
+/**
+ * Reading texts and retrieval sets: JSONL or plain-text corpora, queries and relevance judgements.
+ */
+package dev.cascade.data;
