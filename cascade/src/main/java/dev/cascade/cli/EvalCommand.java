@@ -8,6 +8,7 @@ import dev.cascade.data.RetrievalSet;
 import dev.cascade.data.Splits;
 import dev.cascade.encoder.EncoderModel;
 import dev.cascade.encoder.EncoderOptions;
+import dev.cascade.eval.EmbeddingCache;
 import dev.cascade.eval.ExitEvaluation;
 import dev.cascade.eval.RetrievalMetrics;
 import dev.cascade.exit.DefaultHeads;
@@ -60,6 +61,13 @@ public final class EvalCommand implements Callable<Integer> {
   @Option(names = "--pooled", description = "Also score the plain pooled vector at each exit.")
   boolean pooled;
 
+  @Option(
+      names = "--cache",
+      description =
+          "Directory to keep document embeddings in, keyed by model and corpus, so that reruns"
+              + " skip re-embedding the corpus.")
+  Path cache;
+
   @Option(names = "--json", description = "Write the results as JSON to this file.")
   Path json;
 
@@ -93,8 +101,13 @@ public final class EvalCommand implements Callable<Integer> {
         ExitEvaluation evaluation = new ExitEvaluation(model, exitHeads, pooled);
         ProgressBar bar = new ProgressBar(System.err);
         float[][] docs =
-            evaluation.embedCorpus(
-                set.corpus(), done -> bar.show("documents", done, set.corpus().size(), ""));
+            EmbeddingCache.load(cache, model.checksum(), set.corpus())
+                .orElseGet(
+                    () ->
+                        evaluation.embedCorpus(
+                            set.corpus(),
+                            done -> bar.show("documents", done, set.corpus().size(), "")));
+        EmbeddingCache.store(cache, model.checksum(), set.corpus(), docs);
         bar.finish();
         ExitEvaluation.QueryEmbeddings queries = evaluation.embedQueries(set.queries());
         List<ExitEvaluation.Row> rows = evaluation.score(set, docs, set.queries(), queries);

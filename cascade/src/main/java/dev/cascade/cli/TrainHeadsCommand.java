@@ -64,15 +64,24 @@ public final class TrainHeadsCommand implements Callable<Integer> {
 
   @Option(
       names = "--head-type",
+      split = ",",
       defaultValue = "narrow",
-      description = "full, narrow or attention. Default: ${DEFAULT-VALUE}.")
-  String headType;
+      description =
+          "full, narrow or attention; several train one file each (TYPE is inserted before the"
+              + " output's extension) from one pass of the backbone. Default: ${DEFAULT-VALUE}.")
+  List<String> headTypes;
 
   @Option(names = "--epochs", defaultValue = "20", description = "Default: ${DEFAULT-VALUE}.")
   int epochs;
 
   @Option(names = "--batch-size", defaultValue = "32", description = "Default: ${DEFAULT-VALUE}.")
   int batchSize;
+
+  @Option(
+      names = "--max-tokens",
+      defaultValue = "256",
+      description = "Truncate training texts to this many tokens. Default: ${DEFAULT-VALUE}.")
+  int maxTokens;
 
   @Option(names = "--seed", defaultValue = "42", description = "Default: ${DEFAULT-VALUE}.")
   long seed;
@@ -105,13 +114,23 @@ public final class TrainHeadsCommand implements Callable<Integer> {
       description = "Heads file to write.")
   Path out;
 
+  static Path withType(Path file, HeadType type) {
+    String name = file.getFileName().toString();
+    int dot = name.lastIndexOf('.');
+    String typed =
+        dot < 0
+            ? name + "-" + type.id()
+            : name.substring(0, dot) + "-" + type.id() + name.substring(dot);
+    return file.resolveSibling(typed);
+  }
+
   @Override
   public Integer call() throws Exception {
     PrintStream err = System.err;
-    HeadType type = HeadType.parse(headType);
+    List<HeadType> types = headTypes.stream().map(HeadType::parse).distinct().toList();
     int[] layers = Arrays.stream(exits).sorted().distinct().toArray();
     TrainingOptions options =
-        new TrainingOptions(epochs, batchSize, 2e-4f, 0.05f, 0.1f, seed, 0.1, 256);
+        new TrainingOptions(epochs, batchSize, 2e-4f, 0.05f, 0.1f, seed, 0.1, maxTokens);
     Random random = new Random(seed);
     List<String> texts = new ArrayList<>();
     int documents = 0;
@@ -154,80 +173,84 @@ public final class TrainHeadsCommand implements Callable<Integer> {
       bar.finish();
       double encodeSeconds = (System.nanoTime() - started) / 1e9;
 
-      List<HeadWeights> heads = new ArrayList<>();
-      ArrayNode report = new ObjectMapper().createArrayNode();
-      for (int layer : layers) {
-        HeadWeights init = HeadWeights.fromLastLayer(weights, layer, type);
-        TrainedHead trained;
-        try (HeadTrainer trainer =
-            new HeadTrainer(weights.config(), model.spec().pooling(), init, options)) {
-          trained =
-              trainer.train(
-                  traces,
-                  checkpoints,
-                  new TrainingListener() {
-                    double lastValidation = Double.NaN;
+      for (HeadType type : types) {
+        List<HeadWeights> heads = new ArrayList<>();
+        ArrayNode report = new ObjectMapper().createArrayNode();
+        for (int layer : layers) {
+          HeadWeights init = HeadWeights.fromLastLayer(weights, layer, type);
+          TrainedHead trained;
+          try (HeadTrainer trainer =
+              new HeadTrainer(weights.config(), model.spec().pooling(), init, options)) {
+            trained =
+                trainer.train(
+                    traces,
+                    checkpoints == null ? null : checkpoints.resolve(type.id()),
+                    new TrainingListener() {
+                      double lastValidation = Double.NaN;
 
-                    @Override
-                    public void onStep(int l, int epoch, int step, int steps, double loss) {
-                      bar.show(
-                          "layer " + l,
-                          (long) (epoch - 1) * steps + step,
-                          (long) options.epochs() * steps,
-                          String.format(
-                              Locale.ROOT,
-                              "epoch %d/%d loss %.4f val cos %.4f",
-                              epoch,
-                              options.epochs(),
-                              loss,
-                              lastValidation));
-                    }
+                      @Override
+                      public void onStep(int l, int epoch, int step, int steps, double loss) {
+                        bar.show(
+                            "layer " + l,
+                            (long) (epoch - 1) * steps + step,
+                            (long) options.epochs() * steps,
+                            String.format(
+                                Locale.ROOT,
+                                "epoch %d/%d loss %.4f val cos %.4f",
+                                epoch,
+                                options.epochs(),
+                                loss,
+                                lastValidation));
+                      }
 
-                    @Override
-                    public void onEpoch(
-                        int l, int epoch, double loss, double validation, boolean best) {
-                      lastValidation = validation;
-                    }
-                  });
+                      @Override
+                      public void onEpoch(
+                          int l, int epoch, double loss, double validation, boolean best) {
+                        lastValidation = validation;
+                      }
+                    });
+          }
+          bar.finish();
+          err.printf(
+              Locale.ROOT,
+              "layer %d: validation cosine %.4f -> %.4f (best epoch %d) in %.0f s%n",
+              layer,
+              trained.initialValidationCosine(),
+              trained.validationCosine(),
+              trained.bestEpoch(),
+              trained.seconds());
+          heads.add(trained.weights());
+          ObjectNode exit = report.addObject();
+          exit.put("layer", layer);
+          exit.put("validation_cosine_untrained", trained.initialValidationCosine());
+          exit.put("validation_cosine", trained.validationCosine());
+          exit.put("best_epoch", trained.bestEpoch());
+          exit.put("seconds", trained.seconds());
         }
-        bar.finish();
-        err.printf(
-            Locale.ROOT,
-            "layer %d: validation cosine %.4f -> %.4f (best epoch %d) in %.0f s%n",
-            layer,
-            trained.initialValidationCosine(),
-            trained.validationCosine(),
-            trained.bestEpoch(),
-            trained.seconds());
-        heads.add(trained.weights());
-        ObjectNode exit = report.addObject();
-        exit.put("layer", layer);
-        exit.put("validation_cosine_untrained", trained.initialValidationCosine());
-        exit.put("validation_cosine", trained.validationCosine());
-        exit.put("best_epoch", trained.bestEpoch());
-        exit.put("seconds", trained.seconds());
+        ObjectNode training = new ObjectMapper().createObjectNode();
+        ArrayNode files = training.putArray("corpora");
+        corpora.forEach(c -> files.add(c.getFileName().toString()));
+        training.put("documents", documents);
+        training.put("derived_texts", derived);
+        training.put(
+            "derivation",
+            noDerive
+                ? "none"
+                : "per document: the first sentence (prose) or the words of the declared name and"
+                    + " parameters (code), and a random span of 6-14 words");
+        training.put("head_type", type.id());
+        training.put("source_half", sourceHalf);
+        training.put("epochs", epochs);
+        training.put("batch_size", batchSize);
+        training.put("seed", seed);
+        training.put("max_tokens", options.maxTokens());
+        training.put("encode_seconds", encodeSeconds);
+        training.put("date", Instant.now().toString());
+        training.set("exits", report);
+        Path file = types.size() == 1 ? out : withType(out, type);
+        new HeadsFile(model.spec().name(), model.checksum(), heads, training).write(file);
+        err.printf("wrote %s%n", file);
       }
-      ObjectNode training = new ObjectMapper().createObjectNode();
-      ArrayNode files = training.putArray("corpora");
-      corpora.forEach(c -> files.add(c.getFileName().toString()));
-      training.put("documents", documents);
-      training.put("derived_texts", derived);
-      training.put(
-          "derivation",
-          noDerive
-              ? "none"
-              : "per document: the first sentence (prose) or the words of the declared name and"
-                  + " parameters (code), and a random span of 6-14 words");
-      training.put("source_half", sourceHalf);
-      training.put("epochs", epochs);
-      training.put("batch_size", batchSize);
-      training.put("seed", seed);
-      training.put("max_tokens", options.maxTokens());
-      training.put("encode_seconds", encodeSeconds);
-      training.put("date", Instant.now().toString());
-      training.set("exits", report);
-      new HeadsFile(model.spec().name(), model.checksum(), heads, training).write(out);
-      err.printf("wrote %s%n", out);
       return 0;
     }
   }

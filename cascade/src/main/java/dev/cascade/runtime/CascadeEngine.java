@@ -1,0 +1,173 @@
+package dev.cascade.runtime;
+
+import dev.cascade.confidence.ExitObservation;
+import dev.cascade.encoder.EncoderBatch;
+import dev.cascade.encoder.EncoderModel;
+import dev.cascade.exit.ExitHeads;
+import dev.cascade.exit.HeadOutput;
+import dev.cascade.policy.ExitBounds;
+import dev.cascade.policy.Profile;
+import dev.cascade.policy.StopReason;
+import dev.cascade.tokenize.TokenizedInput;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.function.Supplier;
+
+/**
+ * Runs inputs through the encoder with early exit: after each exit layer, the exit's head gives
+ * each input an embedding and the profile's confidence; an input stops at the first exit whose
+ * threshold its confidence reaches (within the request's bounds), at its maximum exit, or at the
+ * last layer. Stopped inputs leave the batch at once. Cancellation is checked at every layer
+ * boundary.
+ *
+ * <p>Thread-safe: runs on the caller's thread, any number at once.
+ */
+public final class CascadeEngine {
+  private final EncoderModel model;
+  private final ExitHeads heads;
+
+  /**
+   * @param heads the model's exit heads, or null for a model that only runs to the last layer
+   */
+  public CascadeEngine(EncoderModel model, ExitHeads heads) {
+    this.model = model;
+    this.heads = heads;
+  }
+
+  public EncoderModel model() {
+    return model;
+  }
+
+  /** Exit layers that have a head, ascending; empty without heads. */
+  public int[] exitLayers() {
+    return heads == null ? new int[0] : heads.layers();
+  }
+
+  /**
+   * Checks that a profile can run here: same backbone, and a head for each of its exits.
+   *
+   * @throws IllegalArgumentException naming what does not match
+   */
+  public void check(Profile profile) {
+    profile.requireBackbone(model.spec().name(), model.checksum());
+    for (int exit : profile.exits()) {
+      if (heads == null || !heads.has(exit)) {
+        throw new IllegalArgumentException(
+            "profile "
+                + profile.name()
+                + " uses exit layer "
+                + exit
+                + " but the loaded heads cover "
+                + Arrays.toString(exitLayers()));
+      }
+    }
+  }
+
+  /**
+   * Runs the inputs to completion, or until {@code stop} says why not.
+   *
+   * @param stop asked before every layer; returns null to go on, or {@link StopReason#CANCELLED} /
+   *     {@link StopReason#DEADLINE_EXCEEDED} to stop every unfinished input
+   */
+  public RunSummary run(
+      List<TokenizedInput> inputs,
+      Profile profile,
+      ExitBounds bounds,
+      ExitListener listener,
+      Supplier<StopReason> stop) {
+    int layers = model.encoder().config().layers();
+    int[] exits = profile.exits();
+    bounds.validate(layers, exits);
+    int maxLayer = bounds.effectiveMax(layers, exits);
+    float[][] previous = new float[inputs.size()][];
+    long computed = 0;
+    long evaluated = 0;
+    StopReason stopped = stop.get();
+    if (stopped != null) {
+      return new RunSummary(0, (long) layers * inputs.size(), 0, stopped);
+    }
+    try (EncoderBatch batch = model.encoder().start(inputs)) {
+      int exitIndex = 0;
+      while (batch.size() > 0) {
+        stopped = stop.get();
+        if (stopped != null) {
+          break;
+        }
+        batch.advance();
+        computed += batch.size();
+        int layer = batch.layer();
+        while (exitIndex < exits.length && exits[exitIndex] < layer) {
+          exitIndex++;
+        }
+        boolean atExit = exitIndex < exits.length && exits[exitIndex] == layer;
+        int[] ids = batch.ids();
+        int[] lengths = batch.lengths();
+        List<Integer> keep = new ArrayList<>();
+        if (layer == layers) {
+          float[][] pooled = batch.pool();
+          for (int r = 0; r < ids.length; r++) {
+            listener.onEvent(event(inputs, ids[r], layer, pooled[r], 1, StopReason.LAST_LAYER));
+          }
+        } else if (atExit) {
+          HeadOutput out = heads.apply(batch);
+          evaluated += ids.length;
+          for (int r = 0; r < ids.length; r++) {
+            int id = ids[r];
+            float[] embedding = out.embeddings()[r];
+            double score =
+                profile
+                    .confidence()
+                    .score(
+                        new ExitObservation(
+                            exitIndex,
+                            layer,
+                            layers,
+                            lengths[r],
+                            embedding,
+                            previous[id],
+                            out.norms()[r]));
+            previous[id] = embedding;
+            StopReason reason = null;
+            if (layer >= maxLayer) {
+              reason =
+                  profile.stops(exitIndex, score) && layer >= bounds.minExit()
+                      ? StopReason.CONFIDENT
+                      : StopReason.MAX_EXIT;
+            } else if (layer >= bounds.minExit() && profile.stops(exitIndex, score)) {
+              reason = StopReason.CONFIDENT;
+            }
+            listener.onEvent(event(inputs, id, layer, embedding, score, reason));
+            if (reason == null) {
+              keep.add(r);
+            }
+          }
+        } else {
+          for (int r = 0; r < ids.length; r++) {
+            keep.add(r);
+          }
+        }
+        if (layer == layers) {
+          break;
+        }
+        if (keep.size() < ids.length) {
+          batch.retain(keep.stream().mapToInt(Integer::intValue).toArray());
+        }
+      }
+      long saved = (long) inputs.size() * layers - computed;
+      return new RunSummary(computed, saved, evaluated, batch.size() > 0 ? stopped : null);
+    }
+  }
+
+  private static ExitEvent event(
+      List<TokenizedInput> inputs,
+      int id,
+      int layer,
+      float[] embedding,
+      double confidence,
+      StopReason reason) {
+    TokenizedInput in = inputs.get(id);
+    return new ExitEvent(
+        id, layer, embedding, confidence, reason != null, reason, in.length(), in.truncated());
+  }
+}
