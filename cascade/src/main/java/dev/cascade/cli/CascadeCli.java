@@ -11,7 +11,12 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     version = "cascade 0.1.0",
     description = "Early-exit embeddings for BERT-family encoders.",
-    subcommands = {LayersCommand.class, TrainHeadsCommand.class, EvalCommand.class})
+    subcommands = {
+      LayersCommand.class,
+      TrainHeadsCommand.class,
+      EvalCommand.class,
+      TuneCommand.class
+    })
 public final class CascadeCli {
 
   /** Builds the command line with the shared error handling. */

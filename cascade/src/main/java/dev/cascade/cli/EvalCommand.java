@@ -14,6 +14,9 @@ import dev.cascade.eval.RetrievalMetrics;
 import dev.cascade.exit.DefaultHeads;
 import dev.cascade.exit.ExitHeads;
 import dev.cascade.exit.HeadsFile;
+import dev.cascade.policy.Profile;
+import dev.cascade.policy.Profiles;
+import dev.cascade.tune.CalibrationTraces;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
@@ -57,6 +60,13 @@ public final class EvalCommand implements Callable<Integer> {
               + " document's source page when the corpus names sources, else by query id."
               + " Default: ${DEFAULT-VALUE}.")
   String split;
+
+  @Option(
+      names = "--profile",
+      split = ",",
+      description =
+          "Profiles to score beside the fixed exits: names of the model's profiles or JSON files.")
+  List<String> profiles = List.of();
 
   @Option(names = "--pooled", description = "Also score the plain pooled vector at each exit.")
   boolean pooled;
@@ -110,7 +120,23 @@ public final class EvalCommand implements Callable<Integer> {
         EmbeddingCache.store(cache, model.checksum(), set.corpus(), docs);
         bar.finish();
         ExitEvaluation.QueryEmbeddings queries = evaluation.embedQueries(set.queries());
-        List<ExitEvaluation.Row> rows = evaluation.score(set, docs, set.queries(), queries);
+        List<ExitEvaluation.Row> rows =
+            new java.util.ArrayList<>(evaluation.score(set, docs, set.queries(), queries));
+        if (!profiles.isEmpty()) {
+          if (exitHeads == null) {
+            throw new IllegalArgumentException("profiles need exit heads: give --heads");
+          }
+          CalibrationTraces traces =
+              CalibrationTraces.record(
+                  model, exitHeads, set.queries().stream().map(Document::text).toList(), d -> {});
+          Map<String, Profile> offered =
+              Profiles.load(model.spec().name(), model.checksum(), exitHeads.layers(), null);
+          for (String p : profiles) {
+            Profile profile = offered.containsKey(p) ? offered.get(p) : Profile.read(Path.of(p));
+            profile.requireBackbone(model.spec().name(), model.checksum());
+            rows.add(evaluation.scoreProfile(set, docs, set.queries(), traces, profile));
+          }
+        }
         print(out, model, set, rows);
         if (json != null) {
           writeJson(model, set, rows, heads.orElse(null));

@@ -8,8 +8,11 @@ import dev.cascade.exit.ExitHeads;
 import dev.cascade.exit.HeadGraph;
 import dev.cascade.exit.HeadOutput;
 import dev.cascade.model.BertConfig;
+import dev.cascade.policy.Profile;
 import dev.cascade.tokenize.TokenizedInput;
 import dev.cascade.tokenize.Truncation;
+import dev.cascade.tune.CalibrationTraces;
+import dev.cascade.tune.CascadeSimulation;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -173,6 +176,52 @@ public final class ExitEvaluation {
     }
     rows.sort(Comparator.comparingInt(Row::layer).thenComparing(Row::name));
     return rows;
+  }
+
+  /**
+   * Scores a profile: each query at the exit where the profile stops it (documents at full depth),
+   * its cost in layers with every evaluated head counted.
+   *
+   * @param traces the queries' traces, in query order, recorded with the heads the profile uses
+   */
+  public Row scoreProfile(
+      RetrievalSet set,
+      float[][] documents,
+      List<Document> queries,
+      CalibrationTraces traces,
+      Profile profile) {
+    if (!Arrays.equals(traces.exits(), profile.exits())) {
+      throw new IllegalArgumentException(
+          "profile "
+              + profile.name()
+              + " uses exits "
+              + Arrays.toString(profile.exits())
+              + " but the heads cover "
+              + Arrays.toString(traces.exits()));
+    }
+    CascadeSimulation simulation = new CascadeSimulation(traces, profile.confidence());
+    VectorIndex index =
+        new VectorIndex(set.corpus().stream().map(Document::id).toList(), documents);
+    List<List<String>> rankings = new ArrayList<>();
+    List<Set<String>> relevant = new ArrayList<>();
+    double[] cosines = new double[queries.size()];
+    double layers = 0;
+    for (int q = 0; q < queries.size(); q++) {
+      int stop = simulation.stopExit(q, profile.thresholds());
+      float[] vector = stop < 0 ? traces.finals()[q] : traces.embeddings()[q][stop];
+      rankings.add(index.search(vector, 10));
+      relevant.add(set.relevant().get(queries.get(q).id()));
+      cosines[q] = VectorIndex.dot(vector, traces.finals()[q]);
+      layers += simulation.cost(q, stop);
+    }
+    Arrays.sort(cosines);
+    return new Row(
+        "profile:" + profile.name(),
+        0,
+        layers / queries.size(),
+        RetrievalMetrics.of(rankings, relevant),
+        Arrays.stream(cosines).average().orElse(Double.NaN),
+        cosines[(int) Math.floor(0.05 * (cosines.length - 1))]);
   }
 
   private static int[] poolLayers(int[] exits, int last) {
