@@ -96,8 +96,8 @@ public final class TrainHeadsCommand implements Callable<Integer> {
       names = "--source-half",
       defaultValue = "-1",
       description =
-          "Keep only documents whose source page falls in this half (0 or 1) of the"
-              + " deterministic split that eval --split uses; -1 keeps all.")
+          "Of documents that name a source page, keep only those whose page falls in this half (0"
+              + " or 1) of the deterministic split that eval --split uses; -1 keeps all.")
   int sourceHalf;
 
   @Option(
@@ -138,7 +138,8 @@ public final class TrainHeadsCommand implements Callable<Integer> {
     for (Path corpus : corpora) {
       List<Document> docs = new ArrayList<>(Texts.read(corpus));
       if (sourceHalf >= 0) {
-        docs.removeIf(d -> Splits.half(Splits.page(d.source())) != sourceHalf);
+        docs.removeIf(
+            d -> !d.source().isEmpty() && Splits.half(Splits.page(d.source())) != sourceHalf);
       }
       if (maxTexts > 0 && docs.size() > maxTexts) {
         Collections.shuffle(docs, new Random(seed));
