@@ -89,15 +89,7 @@ public final class EvalCommand implements Callable<Integer> {
     RetrievalSet set = select(RetrievalSet.read(data), split);
     try (EncoderModel model = modelOptions.load()) {
       Optional<HeadsFile> heads =
-          headsFile != null
-              ? Optional.of(HeadsFile.read(headsFile))
-              : DefaultHeads.forModel(model.spec().name());
-      heads.ifPresent(
-          h ->
-              h.requireBackbone(
-                  model.spec().name(),
-                  model.checksum(),
-                  headsFile == null ? "(shipped)" : headsFile.toString()));
+          DefaultHeads.resolve(headsFile, model.spec().name(), model.checksum());
       try (ExitHeads exitHeads =
           heads
               .map(

@@ -118,19 +118,11 @@ public final class TuneCommand implements Callable<Integer> {
     }
     try (EncoderModel model = modelOptions.load()) {
       HeadsFile file =
-          headsFile != null
-              ? HeadsFile.read(headsFile)
-              : DefaultHeads.forModel(model.spec().name())
-                  .orElseThrow(
-                      () ->
-                          new IllegalArgumentException(
-                              "model "
-                                  + model.spec().name()
-                                  + " has no shipped heads: give --heads"));
-      file.requireBackbone(
-          model.spec().name(),
-          model.checksum(),
-          headsFile == null ? "(shipped)" : headsFile.toString());
+          DefaultHeads.resolve(headsFile, model.spec().name(), model.checksum())
+              .orElseThrow(
+                  () ->
+                      new IllegalArgumentException(
+                          "model " + model.spec().name() + " has no shipped heads: give --heads"));
       try (ExitHeads heads =
           new ExitHeads(
               file, model.encoder().config(), model.spec().pooling(), EncoderOptions.defaults())) {

@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.tensorflow.Graph;
 import org.tensorflow.Operand;
 import org.tensorflow.Result;
 import org.tensorflow.Session;
@@ -13,6 +14,7 @@ import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.op.core.Variable;
+import org.tensorflow.proto.ConfigProto;
 import org.tensorflow.types.TFloat32;
 
 /**
@@ -42,6 +44,29 @@ public final class GraphVariables {
   /** The variables declared so far, by the name given to {@link #declare}. */
   public Map<String, Variable<TFloat32>> byName() {
     return Map.copyOf(byName);
+  }
+
+  /**
+   * Opens a session on {@code graph} that runs each operation on {@code intraOpThreads} threads (0
+   * = all cores), one operation at a time, and loads the declared variables into it. The session is
+   * closed again if loading fails.
+   */
+  public Session openSession(Graph graph, int intraOpThreads) {
+    int threads = intraOpThreads == 0 ? Runtime.getRuntime().availableProcessors() : intraOpThreads;
+    Session session =
+        new Session(
+            graph,
+            ConfigProto.newBuilder()
+                .setIntraOpParallelismThreads(threads)
+                .setInterOpParallelismThreads(1)
+                .build());
+    try {
+      load(session);
+      return session;
+    } catch (RuntimeException e) {
+      session.close();
+      throw e;
+    }
   }
 
   /** Assigns every declared variable its value in {@code session}, in one run. */

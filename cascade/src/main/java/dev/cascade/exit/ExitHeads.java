@@ -15,7 +15,6 @@ import org.tensorflow.ndarray.Shape;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.op.core.Variable;
-import org.tensorflow.proto.ConfigProto;
 import org.tensorflow.types.TFloat32;
 
 /**
@@ -41,7 +40,6 @@ public final class ExitHeads implements AutoCloseable {
     this.file = file;
     this.graph = new Graph();
     boolean built = false;
-    Session opened = null;
     try {
       Ops tf = Ops.create(graph);
       hidden =
@@ -59,24 +57,10 @@ public final class ExitHeads implements AutoCloseable {
         outputs.put(
             head.layer(), HeadGraph.build(scope, config, pooling, head.type(), vars, hidden, mask));
       }
-      opened =
-          new Session(
-              graph,
-              ConfigProto.newBuilder()
-                  .setIntraOpParallelismThreads(
-                      options.intraOpThreads() == 0
-                          ? Runtime.getRuntime().availableProcessors()
-                          : options.intraOpThreads())
-                  .setInterOpParallelismThreads(1)
-                  .build());
-      session = opened;
-      variables.load(session);
+      session = variables.openSession(graph, options.intraOpThreads());
       built = true;
     } finally {
       if (!built) {
-        if (opened != null) {
-          opened.close();
-        }
         graph.close();
       }
     }

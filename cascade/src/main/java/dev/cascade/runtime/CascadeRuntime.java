@@ -44,16 +44,8 @@ public final class CascadeRuntime implements AutoCloseable {
     EncoderModel model = EncoderModel.load(spec, options);
     ExitHeads heads = null;
     try {
-      Optional<HeadsFile> file =
-          headsFile != null
-              ? Optional.of(HeadsFile.read(headsFile))
-              : DefaultHeads.forModel(spec.name());
+      Optional<HeadsFile> file = DefaultHeads.resolve(headsFile, spec.name(), model.checksum());
       if (file.isPresent()) {
-        file.get()
-            .requireBackbone(
-                spec.name(),
-                model.checksum(),
-                headsFile == null ? "(shipped)" : headsFile.toString());
         heads = new ExitHeads(file.get(), model.encoder().config(), spec.pooling(), options);
       }
       int[] exits = heads == null ? new int[0] : heads.layers();

@@ -32,7 +32,6 @@ import org.tensorflow.op.core.Gradients;
 import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.op.core.Variable;
 import org.tensorflow.op.linalg.MatMul;
-import org.tensorflow.proto.ConfigProto;
 import org.tensorflow.types.TFloat32;
 
 /**
@@ -76,7 +75,6 @@ public final class HeadTrainer implements AutoCloseable {
     this.options = options;
     this.graph = new Graph();
     boolean built = false;
-    Session opened = null;
     try {
       Ops tf = Ops.create(graph);
       int h = config.hiddenSize();
@@ -148,21 +146,10 @@ public final class HeadTrainer implements AutoCloseable {
                 epsilon,
                 grad));
       }
-      opened =
-          new Session(
-              graph,
-              ConfigProto.newBuilder()
-                  .setIntraOpParallelismThreads(Runtime.getRuntime().availableProcessors())
-                  .setInterOpParallelismThreads(1)
-                  .build());
-      session = opened;
-      variables.load(session);
+      session = variables.openSession(graph, 0);
       built = true;
     } finally {
       if (!built) {
-        if (opened != null) {
-          opened.close();
-        }
         graph.close();
       }
     }

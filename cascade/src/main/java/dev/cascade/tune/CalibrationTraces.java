@@ -1,5 +1,6 @@
 package dev.cascade.tune;
 
+import dev.cascade.confidence.ExitObservation;
 import dev.cascade.encoder.EncoderBatch;
 import dev.cascade.encoder.EncoderModel;
 import dev.cascade.exit.ExitHeads;
@@ -94,6 +95,18 @@ public record CalibrationTraces(
       progress.accept(Math.min(n, start + batchSize));
     }
     return new CalibrationTraces(exits, config.layers(), tokens, embeddings, norms, finals, cost);
+  }
+
+  /** What the confidence scorer sees of input {@code i} at exit {@code e}. */
+  public ExitObservation observation(int i, int e) {
+    return new ExitObservation(
+        e,
+        exits[e],
+        layers,
+        tokens[i],
+        embeddings[i][e],
+        e == 0 ? null : embeddings[i][e - 1],
+        norms[i][e]);
   }
 
   /** Cosine of input {@code i}'s embedding at exit {@code e} to its final embedding. */

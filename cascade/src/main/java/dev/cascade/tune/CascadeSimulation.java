@@ -1,7 +1,6 @@
 package dev.cascade.tune;
 
 import dev.cascade.confidence.Confidence;
-import dev.cascade.confidence.ExitObservation;
 
 /**
  * Replays the cascade policy on recorded traces: where each input would stop under given
@@ -19,16 +18,7 @@ public final class CascadeSimulation {
     this.scores = new double[traces.size()][traces.exits().length];
     for (int i = 0; i < traces.size(); i++) {
       for (int e = 0; e < traces.exits().length; e++) {
-        scores[i][e] =
-            confidence.score(
-                new ExitObservation(
-                    e,
-                    traces.exits()[e],
-                    traces.layers(),
-                    traces.tokens()[i],
-                    traces.embeddings()[i][e],
-                    e == 0 ? null : traces.embeddings()[i][e - 1],
-                    traces.norms()[i][e]));
+        scores[i][e] = confidence.score(traces.observation(i, e));
       }
     }
   }

@@ -2,7 +2,6 @@ package dev.cascade.tune;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.cascade.confidence.ExitObservation;
 import dev.cascade.confidence.LogisticConfidence;
 import dev.cascade.policy.Profile;
 import java.time.Instant;
@@ -150,16 +149,7 @@ public final class Tuner {
       double[][] x = new double[traces.size()][];
       boolean[] y = new boolean[traces.size()];
       for (int i = 0; i < traces.size(); i++) {
-        x[i] =
-            LogisticConfidence.features(
-                new ExitObservation(
-                    e,
-                    traces.exits()[e],
-                    traces.layers(),
-                    traces.tokens()[i],
-                    traces.embeddings()[i][e],
-                    e == 0 ? null : traces.embeddings()[i][e - 1],
-                    traces.norms()[i][e]));
+        x[i] = LogisticConfidence.features(traces.observation(i, e));
         y[i] = !violations[i][e];
       }
       double[] beta = LogisticConfidence.fit(x, y);
