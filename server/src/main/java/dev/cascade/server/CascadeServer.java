@@ -1,0 +1,158 @@
+package dev.cascade.server;
+
+import dev.cascade.api.v1.EmbedderGrpc;
+import dev.cascade.policy.ExitBounds;
+import dev.cascade.runtime.CascadeRuntime;
+import dev.cascade.server.metrics.CallMetricsInterceptor;
+import dev.cascade.server.metrics.ServerMetrics;
+import dev.cascade.server.service.EmbedderService;
+import dev.cascade.server.service.EngineWorkers;
+import dev.cascade.tokenize.TokenizedInput;
+import dev.cascade.tokenize.Truncation;
+import io.grpc.Server;
+import io.grpc.ServerBuilder;
+import io.grpc.ServerInterceptors;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.netty.NettyServerBuilder;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Logger;
+
+/**
+ * A Cascade gRPC server: the Embedder service, gRPC health and server reflection, over whatever
+ * transport the given {@link ServerBuilder} makes.
+ *
+ * <p>Lifecycle: {@link #start()} listens, with health NOT_SERVING and Embedder calls refused with
+ * UNAVAILABLE; {@link #warmUp()} runs a request through the engine and turns health SERVING; {@link
+ * #drain(Duration)} turns health NOT_SERVING, refuses new calls with UNAVAILABLE, lets calls in
+ * flight finish within a grace period, then stops. The runtime stays the caller's to close.
+ */
+public final class CascadeServer {
+  private static final Logger log = Logger.getLogger(CascadeServer.class.getName());
+
+  /** The health service name of the Embedder; the empty name stands for the whole server. */
+  public static final String SERVICE_NAME = EmbedderGrpc.SERVICE_NAME;
+
+  private final CascadeRuntime runtime;
+  private final EngineWorkers workers;
+  private final EmbedderService embedder;
+  private final HealthStatusManager health = new HealthStatusManager();
+  private final Server server;
+
+  public CascadeServer(
+      ServerBuilder<?> builder,
+      CascadeRuntime runtime,
+      ServerOptions options,
+      ServerMetrics metrics) {
+    this.runtime = runtime;
+    this.workers = new EngineWorkers(options.workers(), options.queueSize());
+    metrics.watchQueue(workers::queueDepth, workers::busy);
+    this.embedder = new EmbedderService(runtime, options, workers, metrics);
+    health.setStatus("", ServingStatus.NOT_SERVING);
+    health.setStatus(SERVICE_NAME, ServingStatus.NOT_SERVING);
+    this.server =
+        builder
+            .addService(ServerInterceptors.intercept(embedder, new CallMetricsInterceptor(metrics)))
+            .addService(health.getHealthService())
+            .addService(ProtoReflectionServiceV1.newInstance())
+            .build();
+  }
+
+  /**
+   * A Netty server builder for {@code host:port} with keepalive, and a maximum connection age so
+   * that clients reconnect now and then and spread over servers behind a balancer. Netty uses epoll
+   * where the native transport is on the classpath and the kernel has it.
+   */
+  public static NettyServerBuilder netty(String host, int port, Duration grace) {
+    return NettyServerBuilder.forAddress(new InetSocketAddress(host, port))
+        .keepAliveTime(30, TimeUnit.SECONDS)
+        .keepAliveTimeout(10, TimeUnit.SECONDS)
+        .permitKeepAliveTime(10, TimeUnit.SECONDS)
+        .permitKeepAliveWithoutCalls(true)
+        .maxConnectionIdle(10, TimeUnit.MINUTES)
+        .maxConnectionAge(5, TimeUnit.MINUTES)
+        .maxConnectionAgeGrace(Math.max(1, grace.toSeconds()), TimeUnit.SECONDS)
+        .maxInboundMessageSize(16 << 20);
+  }
+
+  /** Starts listening. Health is NOT_SERVING until {@link #warmUp()}. */
+  public CascadeServer start() throws IOException {
+    server.start();
+    return this;
+  }
+
+  /**
+   * Runs a small request through the engine, so that the first real request does not pay for
+   * TensorFlow's first runs, then turns health SERVING.
+   */
+  public void warmUp() {
+    List<TokenizedInput> inputs =
+        List.of(
+            runtime.model().tokenizer().tokenize("warm up", 0, Truncation.TRUNCATE),
+            runtime
+                .model()
+                .tokenizer()
+                .tokenize(
+                    "Cascade warms up the encoder and its exit heads before serving.",
+                    1,
+                    Truncation.TRUNCATE));
+    long start = System.nanoTime();
+    runtime.engine().run(inputs, runtime.profile(""), ExitBounds.NONE, event -> {}, () -> null);
+    log.info(
+        "warmed up in " + (System.nanoTime() - start) / 1_000_000 + " ms; serving on " + port());
+    embedder.serving();
+    health.setStatus("", ServingStatus.SERVING);
+    health.setStatus(SERVICE_NAME, ServingStatus.SERVING);
+  }
+
+  /** Requests waiting for an engine worker. */
+  public int queueDepth() {
+    return workers.queueDepth();
+  }
+
+  /** Engine workers computing a request. */
+  public int busyWorkers() {
+    return workers.busy();
+  }
+
+  /** The port listened on, or -1 for transports without ports. */
+  public int port() {
+    return server.getPort();
+  }
+
+  /**
+   * Stops gracefully: health NOT_SERVING, new calls refused with UNAVAILABLE, calls in flight given
+   * {@code grace} to finish; those still running then are cancelled, which stops their compute at
+   * the next layer.
+   *
+   * @return whether every call finished within the grace period
+   */
+  public boolean drain(Duration grace) throws InterruptedException {
+    health.enterTerminalState();
+    embedder.draining();
+    server.shutdown();
+    boolean clean = server.awaitTermination(grace.toMillis(), TimeUnit.MILLISECONDS);
+    if (!clean) {
+      server.shutdownNow();
+      server.awaitTermination(5, TimeUnit.SECONDS);
+    }
+    if (!workers.shutdown(Duration.ofSeconds(5))) {
+      workers.close();
+    }
+    return clean;
+  }
+
+  /** Stops at once: calls in flight are cancelled. */
+  public void stop() throws InterruptedException {
+    drain(Duration.ZERO);
+  }
+
+  public void blockUntilShutdown() throws InterruptedException {
+    server.awaitTermination();
+  }
+}

@@ -1,0 +1,154 @@
+package dev.cascade.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.cascade.api.v1.EmbedEvent;
+import dev.cascade.api.v1.EmbedRequest;
+import dev.cascade.api.v1.EmbedderGrpc;
+import dev.cascade.runtime.CascadeRuntime;
+import dev.cascade.server.metrics.ServerMetrics;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.health.v1.HealthGrpc;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.inprocess.InProcessServerBuilder;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Health and graceful shutdown over an in-process transport. */
+class ServerLifecycleTest {
+  @TempDir static Path dir;
+  static CascadeRuntime runtime;
+
+  ServerMetrics metrics;
+  CascadeServer server;
+  ManagedChannel channel;
+  HealthGrpc.HealthBlockingStub health;
+  EmbedderGrpc.EmbedderBlockingStub blocking;
+  EmbedderGrpc.EmbedderStub async;
+
+  @BeforeAll
+  static void load() throws Exception {
+    runtime = TestRuntimes.miniLmWithHeads(dir);
+  }
+
+  @AfterAll
+  static void close() {
+    runtime.close();
+  }
+
+  @BeforeEach
+  void start() throws Exception {
+    String name = InProcessServerBuilder.generateName();
+    metrics = new ServerMetrics();
+    server =
+        new CascadeServer(
+                InProcessServerBuilder.forName(name).directExecutor(),
+                runtime,
+                new ServerOptions(8, 2000, 4, 1, 1),
+                metrics)
+            .start();
+    channel = InProcessChannelBuilder.forName(name).directExecutor().build();
+    health = HealthGrpc.newBlockingStub(channel);
+    blocking = EmbedderGrpc.newBlockingStub(channel);
+    async = EmbedderGrpc.newStub(channel);
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    channel.shutdownNow();
+    server.stop();
+  }
+
+  ServingStatus check(String service) {
+    return health.check(HealthCheckRequest.newBuilder().setService(service).build()).getStatus();
+  }
+
+  static EmbedRequest request(List<String> texts) {
+    return EmbedRequest.newBuilder().setProfile("exact").addAllInputs(texts).build();
+  }
+
+  @Test
+  void health_beforeWarmUp_notServingAndEmbedUnavailable() {
+    assertEquals(ServingStatus.NOT_SERVING, check(""));
+    assertEquals(ServingStatus.NOT_SERVING, check(CascadeServer.SERVICE_NAME));
+    StatusRuntimeException e =
+        assertThrows(StatusRuntimeException.class, () -> blocking.embed(request(List.of("hi"))));
+    assertEquals(Status.Code.UNAVAILABLE, e.getStatus().getCode());
+    assertEquals("the server is warming up; retry shortly", e.getStatus().getDescription());
+  }
+
+  @Test
+  void health_afterWarmUp_servingAndEmbedWorks() {
+    server.warmUp();
+
+    assertEquals(ServingStatus.SERVING, check(""));
+    assertEquals(ServingStatus.SERVING, check(CascadeServer.SERVICE_NAME));
+    assertEquals(1, blocking.embed(request(List.of("hi"))).getEmbeddingsCount());
+  }
+
+  @Test
+  void drain_inFlightStream_finishesWhileHealthNotServingAndNewCallsUnavailable() throws Exception {
+    server.warmUp();
+    ClientRecorder<HealthCheckRequest, HealthCheckResponse> watch = ClientRecorder.unbounded();
+    HealthGrpc.newStub(channel)
+        .watch(
+            HealthCheckRequest.newBuilder().setService(CascadeServer.SERVICE_NAME).build(), watch);
+    assertEquals(ServingStatus.SERVING, watch.next().getStatus());
+    ClientRecorder<EmbedRequest, EmbedEvent> inFlight = new ClientRecorder<>(0);
+    async.embedStream(request(List.of("a text in flight")), inFlight);
+    Waits.until(() -> metrics.stallCount() == 1, "the in-flight stream is paused mid-run");
+
+    CompletableFuture<Boolean> drained =
+        CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                return server.drain(Duration.ofSeconds(60));
+              } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+              }
+            });
+    assertEquals(ServingStatus.NOT_SERVING, watch.next().getStatus());
+    watch.cancel();
+    StatusRuntimeException refused =
+        assertThrows(StatusRuntimeException.class, () -> blocking.embed(request(List.of("new"))));
+    assertEquals(Status.Code.UNAVAILABLE, refused.getStatus().getCode());
+    assertFalse(drained.isDone());
+
+    inFlight.request(100);
+    assertEquals(Status.Code.OK, inFlight.awaitStatus().getCode());
+    assertEquals(
+        List.of(1, 2, 3, 4, 5, 6), inFlight.received().stream().map(EmbedEvent::getLayer).toList());
+    assertTrue(drained.get(), "drained within the grace period");
+  }
+
+  @Test
+  void drain_graceExpires_cancelsInFlightAndStopsItsCompute() throws Exception {
+    server.warmUp();
+    ClientRecorder<EmbedRequest, EmbedEvent> inFlight = new ClientRecorder<>(0);
+    async.embedStream(request(List.of("a text in flight")), inFlight);
+    Waits.until(() -> metrics.stallCount() == 1, "the in-flight stream is paused mid-run");
+
+    assertFalse(server.drain(Duration.ofMillis(200)));
+
+    assertFalse(inFlight.awaitStatus().isOk());
+    Waits.until(
+        () -> metrics.stoppedCount(dev.cascade.policy.StopReason.CANCELLED) == 1,
+        "the cancelled run stops");
+  }
+}
