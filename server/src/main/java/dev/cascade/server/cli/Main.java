@@ -4,6 +4,7 @@ import dev.cascade.cli.CascadeCli;
 import dev.cascade.cli.EvalCommand;
 import dev.cascade.cli.LayersCommand;
 import dev.cascade.cli.TrainHeadsCommand;
+import dev.cascade.cli.TuneCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -18,7 +19,8 @@ import picocli.CommandLine.Command;
       EmbedCommand.class,
       LayersCommand.class,
       TrainHeadsCommand.class,
-      EvalCommand.class
+      EvalCommand.class,
+      TuneCommand.class
     })
 public final class Main {
 
