@@ -30,10 +30,23 @@ import org.tensorflow.types.TInt32;
  * memory between layers), a pooling step usable at any layer, a compaction step that drops finished
  * rows, and a fused full-depth pass for callers that never stop early.
  *
+ * <p>Padding costs little: every step but attention (the matrix products, LayerNorm, GELU) runs on
+ * the real tokens only, packed into one matrix, and attention alone on the padded grid. Idle
+ * session threads sleep rather than spin, so that waiting threads do not take the cores a shared
+ * machine (or a container's CPU quota) has left. Unless {@value #ONEDNN_SWITCH} says otherwise,
+ * TensorFlow's oneDNN kernels are turned on before TensorFlow loads, when this class initialises.
+ *
  * <p>Thread-safe: any number of threads may start and advance their own {@link EncoderBatch}es at
  * once. {@link #close()} must come after every batch is closed; it releases the session and graph.
  */
 public final class Encoder implements AutoCloseable {
+  /** TensorFlow's switch for its oneDNN kernels, read once when its native library loads. */
+  static final String ONEDNN_SWITCH = "TF_ENABLE_ONEDNN_OPTS";
+
+  static {
+    preferOneDnn();
+  }
+
   private final BertConfig config;
   private final Pooling pooling;
   private final Graph graph;
@@ -112,9 +125,11 @@ public final class Encoder implements AutoCloseable {
       biasIn =
           tf.withName("mask_bias")
               .placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, 1, 1, -1)));
+      BertGraph.Tokens layerTokens = BertGraph.Tokens.ofBias(tf.withSubScope("tokens"), biasIn);
       for (int i = 0; i < config.layers(); i++) {
         Ops scope = tf.withSubScope("layer_" + i);
-        Operand<TFloat32> out = BertGraph.layer(scope, config, layerVars.get(i), hiddenIn, biasIn);
+        Operand<TFloat32> out =
+            BertGraph.paddedLayer(scope, config, layerVars.get(i), hiddenIn, biasIn, layerTokens);
         layerOut.add(out);
         layerPooled.add(BertGraph.pool(scope, pooling, out, mask));
       }
@@ -146,13 +161,24 @@ public final class Encoder implements AutoCloseable {
 
       Ops fused = tf.withSubScope("fused");
       Operand<TFloat32> fusedBias = BertGraph.maskBias(fused, config, mask);
-      Operand<TFloat32> h = BertGraph.embeddings(fused, config, embeddingVars, ids, types);
+      BertGraph.Tokens tokens = BertGraph.Tokens.where(fused, mask);
+      int width = config.hiddenSize();
+      Operand<TFloat32> embeddedRows =
+          fused.reshape(
+              BertGraph.embeddings(fused, config, embeddingVars, ids, types),
+              fused.constant(new int[] {-1, width}));
+      Operand<TFloat32> h = tokens.pack(fused, embeddedRows);
       for (int i = 0; i < config.layers(); i++) {
         h =
             BertGraph.layer(
-                fused.withSubScope("layer_" + i), config, layerVars.get(i), h, fusedBias);
+                fused.withSubScope("layer_" + i), config, layerVars.get(i), h, fusedBias, tokens);
       }
-      fusedPooled = BertGraph.pool(fused, pooling, h, mask);
+      Operand<TFloat32> finalHidden =
+          fused.reshape(
+              tokens.unpack(fused, h, width),
+              fused.concat(
+                  List.of(tokens.grid(), fused.constant(new int[] {width})), fused.constant(0)));
+      fusedPooled = BertGraph.pool(fused, pooling, finalHidden, mask);
 
       opened = new Session(graph, sessionConfig(options));
       session = opened;
@@ -168,6 +194,30 @@ public final class Encoder implements AutoCloseable {
     }
   }
 
+  /**
+   * Turns TensorFlow's oneDNN kernels on, unless {@value #ONEDNN_SWITCH} is set. TensorFlow leaves
+   * them off on CPUs without AVX-512; with them, matrix products take their bias, GELU and residual
+   * add in one kernel. Takes effect only if TensorFlow has not loaded yet, and changes the
+   * environment of the whole process; without JNA it does nothing.
+   */
+  private static void preferOneDnn() {
+    if (System.getenv(ONEDNN_SWITCH) != null) {
+      return;
+    }
+    try {
+      LibC.INSTANCE.setenv(ONEDNN_SWITCH, "1", 0);
+    } catch (LinkageError | RuntimeException e) {
+      // No JNA or no libc: TensorFlow keeps its default kernels, which give the same results.
+    }
+  }
+
+  /** The one libc function the encoder needs. */
+  private interface LibC extends com.sun.jna.Library {
+    LibC INSTANCE = com.sun.jna.Native.load("c", LibC.class);
+
+    int setenv(String name, String value, int overwrite);
+  }
+
   private static ConfigProto sessionConfig(EncoderOptions options) {
     int intra =
         options.intraOpThreads() == 0
@@ -176,6 +226,7 @@ public final class Encoder implements AutoCloseable {
     return ConfigProto.newBuilder()
         .setIntraOpParallelismThreads(intra)
         .setInterOpParallelismThreads(options.interOpThreads())
+        .setExperimental(ConfigProto.Experimental.newBuilder().setDisableThreadSpinning(true))
         .build();
   }
 
