@@ -161,13 +161,22 @@ public final class EvalCommand implements Callable<Integer> {
         "%s: %d queries, %d documents (documents at full depth)%n%n",
         model.spec().name(), set.queries().size(), set.corpus().size());
     out.printf(
-        "%-10s %7s %7s %7s %7s %8s %9s %9s %8s%n",
-        "queries", "layers", "R@1", "R@10", "MRR@10", "nDCG@10", "R@10/full", "cos mean", "cos p5");
+        "%-10s %7s %7s %7s %7s %8s %9s %9s %8s %7s%n",
+        "queries",
+        "layers",
+        "R@1",
+        "R@10",
+        "MRR@10",
+        "nDCG@10",
+        "R@10/full",
+        "cos mean",
+        "cos p5",
+        "risk");
     for (ExitEvaluation.Row r : rows) {
       RetrievalMetrics m = r.metrics();
       out.printf(
           Locale.ROOT,
-          "%-10s %7.2f %7.3f %7.3f %7.3f %8.3f %8.1f%% %9.4f %8.4f%n",
+          "%-10s %7.2f %7.3f %7.3f %7.3f %8.3f %8.1f%% %9.4f %8.4f %7s%n",
           r.name(),
           r.meanLayers(),
           m.recallAt1(),
@@ -176,7 +185,10 @@ public final class EvalCommand implements Callable<Integer> {
           m.ndcgAt10(),
           100 * m.recallAt10() / full.recallAt10(),
           r.meanCosine(),
-          r.p5Cosine());
+          r.p5Cosine(),
+          Double.isNaN(r.realisedRisk())
+              ? ""
+              : String.format(Locale.ROOT, "%.4f", r.realisedRisk()));
     }
     out.flush();
   }
@@ -206,6 +218,9 @@ public final class EvalCommand implements Callable<Integer> {
       row.put("ndcg_at_10", r.metrics().ndcgAt10());
       row.put("cosine_mean", r.meanCosine());
       row.put("cosine_p5", r.p5Cosine());
+      if (!Double.isNaN(r.realisedRisk())) {
+        row.put("realised_risk", r.realisedRisk());
+      }
     }
     mapper.writerWithDefaultPrettyPrinter().writeValue(json.toFile(), root);
   }

@@ -51,6 +51,8 @@ public final class ExitEvaluation {
    * @param metrics retrieval quality
    * @param meanCosine mean cosine of the query embedding to its full-depth embedding
    * @param p5Cosine 5th percentile of that cosine
+   * @param realisedRisk for a profile tuned on a cosine risk, the fraction of these queries that
+   *     stopped early with a cosine to their final embedding below the profile's τ; NaN otherwise
    */
   public record Row(
       String name,
@@ -58,7 +60,8 @@ public final class ExitEvaluation {
       double meanLayers,
       RetrievalMetrics metrics,
       double meanCosine,
-      double p5Cosine) {}
+      double p5Cosine,
+      double realisedRisk) {}
 
   /** Query embeddings of every scored variant, by row name, plus the full-depth ones. */
   public record QueryEmbeddings(Map<String, float[][]> byName, Map<String, Double> meanLayers) {}
@@ -172,7 +175,8 @@ public final class ExitEvaluation {
               embeddings.meanLayers().get(name),
               RetrievalMetrics.of(rankings, relevant),
               Arrays.stream(cosines).average().orElse(Double.NaN),
-              cosines[(int) Math.floor(0.05 * (cosines.length - 1))]));
+              cosines[(int) Math.floor(0.05 * (cosines.length - 1))],
+              Double.NaN));
     }
     rows.sort(Comparator.comparingInt(Row::layer).thenComparing(Row::name));
     return rows;
@@ -206,12 +210,18 @@ public final class ExitEvaluation {
     List<Set<String>> relevant = new ArrayList<>();
     double[] cosines = new double[queries.size()];
     double layers = 0;
+    String risk = profile.tunedFor().path("risk").asText("");
+    double tau = risk.startsWith("cosine<") ? Double.parseDouble(risk.substring(7)) : Double.NaN;
+    int violations = 0;
     for (int q = 0; q < queries.size(); q++) {
       int stop = simulation.stopExit(q, profile.thresholds());
       float[] vector = stop < 0 ? traces.finals()[q] : traces.embeddings()[q][stop];
       rankings.add(index.search(vector, 10));
       relevant.add(set.relevant().get(queries.get(q).id()));
       cosines[q] = VectorIndex.dot(vector, traces.finals()[q]);
+      if (stop >= 0 && cosines[q] < tau) {
+        violations++;
+      }
       layers += simulation.cost(q, stop);
     }
     Arrays.sort(cosines);
@@ -221,7 +231,8 @@ public final class ExitEvaluation {
         layers / queries.size(),
         RetrievalMetrics.of(rankings, relevant),
         Arrays.stream(cosines).average().orElse(Double.NaN),
-        cosines[(int) Math.floor(0.05 * (cosines.length - 1))]);
+        cosines[(int) Math.floor(0.05 * (cosines.length - 1))],
+        Double.isNaN(tau) ? Double.NaN : (double) violations / queries.size());
   }
 
   private static int[] poolLayers(int[] exits, int last) {
