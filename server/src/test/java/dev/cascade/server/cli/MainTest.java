@@ -60,7 +60,7 @@ class MainTest {
   @Test
   void main_subcommands_includeServerAndEngineTools() {
     assertEquals(
-        java.util.Set.of("serve", "embed", "layers", "train-heads", "eval"),
+        java.util.Set.of("serve", "embed", "layers", "train-heads", "eval", "tune"),
         Main.commandLine(new String[0], Map.of()).getSubcommands().keySet());
   }
 }
