@@ -6,9 +6,7 @@ import java.util.List;
 import org.tensorflow.Operand;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Prod;
-import org.tensorflow.op.core.Sum;
 import org.tensorflow.op.core.Variable;
-import org.tensorflow.op.math.Mean;
 import org.tensorflow.op.train.BatchMatMul;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
@@ -20,7 +18,6 @@ import org.tensorflow.types.TInt32;
  * product. Layers work on the real tokens of a batch ({@link Tokens}), not on its padded grid.
  */
 final class BertGraph {
-  private static final float INV_SQRT2 = (float) (1 / Math.sqrt(2));
 
   private BertGraph() {}
 
@@ -59,7 +56,8 @@ final class BertGraph {
     if (vars.types() != null) {
       sum = tf.math.add(sum, tf.gather(vars.types(), types, zero));
     }
-    return layerNorm(tf, sum, vars.normGamma(), vars.normBeta(), config.layerNormEpsilon());
+    return TransformerOps.layerNorm(
+        tf, sum, vars.normGamma(), vars.normBeta(), config.layerNormEpsilon());
   }
 
   /** Additive attention bias {@code (1 - mask) * maskValue}: {@code [B, T] -> [B, 1, 1, T]}. */
@@ -161,7 +159,7 @@ final class BertGraph {
             tf.nn.biasAdd(tf.linalg.matMul(merged, w.attentionOutput()), w.attentionOutputBias()),
             x);
     attention =
-        layerNorm(
+        TransformerOps.layerNorm(
             tf,
             attention,
             w.attentionNormGamma(),
@@ -169,11 +167,12 @@ final class BertGraph {
             config.layerNormEpsilon());
 
     Operand<TFloat32> inner =
-        gelu(
+        TransformerOps.gelu(
             tf, tf.nn.biasAdd(tf.linalg.matMul(attention, w.intermediate()), w.intermediateBias()));
     Operand<TFloat32> out =
         tf.math.add(tf.nn.biasAdd(tf.linalg.matMul(inner, w.output()), w.outputBias()), attention);
-    return layerNorm(tf, out, w.outputNormGamma(), w.outputNormBeta(), config.layerNormEpsilon());
+    return TransformerOps.layerNorm(
+        tf, out, w.outputNormGamma(), w.outputNormBeta(), config.layerNormEpsilon());
   }
 
   /**
@@ -199,35 +198,8 @@ final class BertGraph {
     if (pooling == Pooling.CLS) {
       pooled = tf.gather(hidden, tf.constant(0), tf.constant(1));
     } else {
-      Operand<TFloat32> weights = tf.expandDims(mask, tf.constant(-1));
-      Operand<TFloat32> sum = tf.sum(tf.math.mul(hidden, weights), tf.constant(1));
-      Operand<TFloat32> count =
-          tf.math.maximum(tf.sum(mask, tf.constant(1), Sum.keepDims(true)), tf.constant(1e-9f));
-      pooled = tf.math.div(sum, count);
+      pooled = TransformerOps.maskedMean(tf, hidden, mask);
     }
-    return l2Normalize(tf, pooled);
-  }
-
-  /** Rows scaled to unit length: {@code [B, H] -> [B, H]}. */
-  static Operand<TFloat32> l2Normalize(Ops tf, Operand<TFloat32> x) {
-    Operand<TFloat32> squares = tf.sum(tf.math.square(x), tf.constant(-1), Sum.keepDims(true));
-    return tf.math.mul(x, tf.math.rsqrt(tf.math.maximum(squares, tf.constant(1e-24f))));
-  }
-
-  static Operand<TFloat32> layerNorm(
-      Ops tf, Operand<TFloat32> x, Operand<TFloat32> gamma, Operand<TFloat32> beta, float eps) {
-    Operand<TInt32> last = tf.constant(-1);
-    Operand<TFloat32> centered = tf.math.sub(x, tf.math.mean(x, last, Mean.keepDims(true)));
-    Operand<TFloat32> variance = tf.math.mean(tf.math.square(centered), last, Mean.keepDims(true));
-    Operand<TFloat32> normalized =
-        tf.math.mul(centered, tf.math.rsqrt(tf.math.add(variance, tf.constant(eps))));
-    return tf.math.add(tf.math.mul(normalized, gamma), beta);
-  }
-
-  /** The exact (erf) GELU that BERT uses. */
-  static Operand<TFloat32> gelu(Ops tf, Operand<TFloat32> x) {
-    Operand<TFloat32> cdf =
-        tf.math.add(tf.constant(1f), tf.math.erf(tf.math.mul(x, tf.constant(INV_SQRT2))));
-    return tf.math.mul(tf.math.mul(x, tf.constant(0.5f)), cdf);
+    return TransformerOps.l2Normalize(tf, pooled);
   }
 }

@@ -6,9 +6,7 @@ import dev.cascade.model.Pooling;
 import dev.cascade.model.Weight;
 import dev.cascade.tokenize.TokenizedInput;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
 import org.tensorflow.Result;
@@ -17,8 +15,6 @@ import org.tensorflow.ndarray.Shape;
 import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Placeholder;
-import org.tensorflow.op.core.Variable;
-import org.tensorflow.proto.ConfigProto;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
 
@@ -85,28 +81,24 @@ public final class Encoder implements AutoCloseable {
     this.pooling = pooling;
     this.graph = new Graph();
     boolean built = false;
-    Session opened = null;
     try {
       Ops tf = Ops.create(graph);
-      Map<Placeholder<TFloat32>, Weight> initial = new LinkedHashMap<>();
-      List<Operand<?>> assigns = new ArrayList<>();
+      GraphVariables variables = new GraphVariables();
       Ops vars = tf.withSubScope("weights");
 
       BertGraph.EmbeddingVars embeddingVars =
           new BertGraph.EmbeddingVars(
-              variable(vars, "words", weights.wordEmbeddings(), initial, assigns),
-              variable(vars, "positions", weights.positionEmbeddings(), initial, assigns),
+              variables.declare(vars, "words", weights.wordEmbeddings()),
+              variables.declare(vars, "positions", weights.positionEmbeddings()),
               weights.tokenTypeEmbeddings() == null
                   ? null
-                  : variable(vars, "types", weights.tokenTypeEmbeddings(), initial, assigns),
-              variable(
-                  vars, "embedding_norm_gamma", weights.embeddingNormGamma(), initial, assigns),
-              variable(vars, "embedding_norm_beta", weights.embeddingNormBeta(), initial, assigns));
+                  : variables.declare(vars, "types", weights.tokenTypeEmbeddings()),
+              variables.declare(vars, "embedding_norm_gamma", weights.embeddingNormGamma()),
+              variables.declare(vars, "embedding_norm_beta", weights.embeddingNormBeta()));
       List<BertGraph.LayerVars> layerVars = new ArrayList<>();
       for (int i = 0; i < config.layers(); i++) {
         layerVars.add(
-            layerVariables(
-                vars.withSubScope("layer_" + i), weights.layers().get(i), initial, assigns));
+            layerVariables(vars.withSubScope("layer_" + i), weights.layers().get(i), variables));
       }
 
       Ops embed = tf.withSubScope("embeddings");
@@ -180,15 +172,10 @@ public final class Encoder implements AutoCloseable {
                   List.of(tokens.grid(), fused.constant(new int[] {width})), fused.constant(0)));
       fusedPooled = BertGraph.pool(fused, pooling, finalHidden, mask);
 
-      opened = new Session(graph, sessionConfig(options));
-      session = opened;
-      loadWeights(initial, assigns);
+      session = variables.openSession(graph, options);
       built = true;
     } finally {
       if (!built) {
-        if (opened != null) {
-          opened.close();
-        }
         graph.close();
       }
     }
@@ -218,75 +205,25 @@ public final class Encoder implements AutoCloseable {
     int setenv(String name, String value, int overwrite);
   }
 
-  private static ConfigProto sessionConfig(EncoderOptions options) {
-    int intra =
-        options.intraOpThreads() == 0
-            ? Runtime.getRuntime().availableProcessors()
-            : options.intraOpThreads();
-    return ConfigProto.newBuilder()
-        .setIntraOpParallelismThreads(intra)
-        .setInterOpParallelismThreads(options.interOpThreads())
-        .setExperimental(ConfigProto.Experimental.newBuilder().setDisableThreadSpinning(true))
-        .build();
-  }
-
   private BertGraph.LayerVars layerVariables(
-      Ops tf,
-      BertWeights.Layer w,
-      Map<Placeholder<TFloat32>, Weight> init,
-      List<Operand<?>> assigns) {
+      Ops tf, BertWeights.Layer w, GraphVariables variables) {
     float scale = (float) (1 / Math.sqrt(config.headSize()));
     Weight qkv = concatColumns("qkv", scaled(w.query(), scale), w.key(), w.value());
     Weight qkvBias =
         concatColumns("qkv_bias", scaled(w.queryBias(), scale), w.keyBias(), w.valueBias());
     return new BertGraph.LayerVars(
-        variable(tf, "qkv", qkv, init, assigns),
-        variable(tf, "qkv_bias", qkvBias, init, assigns),
-        variable(tf, "attention_output", w.attentionOutput(), init, assigns),
-        variable(tf, "attention_output_bias", w.attentionOutputBias(), init, assigns),
-        variable(tf, "attention_norm_gamma", w.attentionNormGamma(), init, assigns),
-        variable(tf, "attention_norm_beta", w.attentionNormBeta(), init, assigns),
-        variable(tf, "intermediate", w.intermediate(), init, assigns),
-        variable(tf, "intermediate_bias", w.intermediateBias(), init, assigns),
-        variable(tf, "output", w.output(), init, assigns),
-        variable(tf, "output_bias", w.outputBias(), init, assigns),
-        variable(tf, "output_norm_gamma", w.outputNormGamma(), init, assigns),
-        variable(tf, "output_norm_beta", w.outputNormBeta(), init, assigns));
-  }
-
-  private static Variable<TFloat32> variable(
-      Ops tf,
-      String name,
-      Weight weight,
-      Map<Placeholder<TFloat32>, Weight> init,
-      List<Operand<?>> assigns) {
-    Shape shape = Shape.of(weight.shape());
-    Variable<TFloat32> v = tf.withName(name).variable(shape, TFloat32.class);
-    Placeholder<TFloat32> value =
-        tf.withName(name + "_value").placeholder(TFloat32.class, Placeholder.shape(shape));
-    init.put(value, weight);
-    assigns.add(tf.withName(name + "_assign").assign(v, value));
-    return v;
-  }
-
-  private void loadWeights(Map<Placeholder<TFloat32>, Weight> initial, List<Operand<?>> assigns) {
-    List<TFloat32> tensors = new ArrayList<>();
-    try {
-      Session.Runner runner = session.runner();
-      for (var entry : initial.entrySet()) {
-        Weight w = entry.getValue();
-        TFloat32 t =
-            TFloat32.tensorOf(Shape.of(w.shape()), DataBuffers.of(w.values(), true, false));
-        tensors.add(t);
-        runner.feed(entry.getKey(), t);
-      }
-      for (Operand<?> assign : assigns) {
-        runner.addTarget(assign.op());
-      }
-      runner.run().close();
-    } finally {
-      tensors.forEach(TFloat32::close);
-    }
+        variables.declare(tf, "qkv", qkv),
+        variables.declare(tf, "qkv_bias", qkvBias),
+        variables.declare(tf, "attention_output", w.attentionOutput()),
+        variables.declare(tf, "attention_output_bias", w.attentionOutputBias()),
+        variables.declare(tf, "attention_norm_gamma", w.attentionNormGamma()),
+        variables.declare(tf, "attention_norm_beta", w.attentionNormBeta()),
+        variables.declare(tf, "intermediate", w.intermediate()),
+        variables.declare(tf, "intermediate_bias", w.intermediateBias()),
+        variables.declare(tf, "output", w.output()),
+        variables.declare(tf, "output_bias", w.outputBias()),
+        variables.declare(tf, "output_norm_gamma", w.outputNormGamma()),
+        variables.declare(tf, "output_norm_beta", w.outputNormBeta()));
   }
 
   private static Weight scaled(Weight w, float scale) {

@@ -47,18 +47,23 @@ public final class GraphVariables {
   }
 
   /**
-   * Opens a session on {@code graph} that runs each operation on {@code intraOpThreads} threads (0
-   * = all cores), one operation at a time, and loads the declared variables into it. The session is
-   * closed again if loading fails.
+   * Opens a session on {@code graph} with {@code options}' threading (idle threads sleep rather
+   * than spin) and loads the declared variables into it. The session is closed again if loading
+   * fails.
    */
-  public Session openSession(Graph graph, int intraOpThreads) {
-    int threads = intraOpThreads == 0 ? Runtime.getRuntime().availableProcessors() : intraOpThreads;
+  public Session openSession(Graph graph, EncoderOptions options) {
+    int threads =
+        options.intraOpThreads() == 0
+            ? Runtime.getRuntime().availableProcessors()
+            : options.intraOpThreads();
     Session session =
         new Session(
             graph,
             ConfigProto.newBuilder()
                 .setIntraOpParallelismThreads(threads)
-                .setInterOpParallelismThreads(1)
+                .setInterOpParallelismThreads(options.interOpThreads())
+                .setExperimental(
+                    ConfigProto.Experimental.newBuilder().setDisableThreadSpinning(true))
                 .build());
     try {
       load(session);

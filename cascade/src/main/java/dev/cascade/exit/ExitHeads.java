@@ -57,7 +57,7 @@ public final class ExitHeads implements AutoCloseable {
         outputs.put(
             head.layer(), HeadGraph.build(scope, config, pooling, head.type(), vars, hidden, mask));
       }
-      session = variables.openSession(graph, options.intraOpThreads());
+      session = variables.openSession(graph, options);
       built = true;
     } finally {
       if (!built) {

@@ -3,6 +3,7 @@ package dev.cascade.train;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cascade.encoder.EncoderOptions;
 import dev.cascade.encoder.GraphVariables;
 import dev.cascade.exit.HeadGraph;
 import dev.cascade.exit.HeadType;
@@ -146,7 +147,7 @@ public final class HeadTrainer implements AutoCloseable {
                 epsilon,
                 grad));
       }
-      session = variables.openSession(graph, 0);
+      session = variables.openSession(graph, EncoderOptions.defaults());
       built = true;
     } finally {
       if (!built) {
