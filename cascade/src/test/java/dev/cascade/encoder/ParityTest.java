@@ -1,13 +1,13 @@
 package dev.cascade.encoder;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import dev.cascade.model.ModelSpec;
 import dev.cascade.testing.TestData;
+import dev.cascade.testing.Vectors;
 import dev.cascade.tokenize.TokenizedInput;
 import dev.cascade.tokenize.Truncation;
 import dev.langchain4j.model.embedding.EmbeddingModel;
@@ -64,7 +64,7 @@ class ParityTest {
               "the prefix tokenizes to the truncated ids");
         }
         float[] expected = reference.embed(text).content().vector();
-        double cosine = cosine(ours[i], expected);
+        double cosine = Vectors.cosine(ours[i], expected);
         worst = Math.min(worst, cosine);
         assertTrue(
             cosine >= 0.9999, name + " input " + i + " cosine " + cosine + ": " + abbrev(text));
@@ -83,19 +83,6 @@ class ParityTest {
     Encoding e = raw.encode(text);
     int lastKept = max - 2;
     return text.substring(0, e.getCharTokenSpans()[lastKept].getEnd());
-  }
-
-  static double cosine(float[] a, float[] b) {
-    assertEquals(a.length, b.length);
-    double dot = 0;
-    double na = 0;
-    double nb = 0;
-    for (int i = 0; i < a.length; i++) {
-      dot += (double) a[i] * b[i];
-      na += (double) a[i] * a[i];
-      nb += (double) b[i] * b[i];
-    }
-    return dot / Math.sqrt(na * nb);
   }
 
   private static String abbrev(String s) {
