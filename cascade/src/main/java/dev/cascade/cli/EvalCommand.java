@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cascade.data.Document;
 import dev.cascade.data.RetrievalSet;
-import dev.cascade.data.Splits;
 import dev.cascade.encoder.EncoderModel;
 import dev.cascade.encoder.EncoderOptions;
 import dev.cascade.eval.EmbeddingCache;
@@ -139,18 +138,7 @@ public final class EvalCommand implements Callable<Integer> {
   }
 
   static RetrievalSet select(RetrievalSet set, String split) {
-    if (split.equals("all")) {
-      return set;
-    }
-    int half = Integer.parseInt(split);
-    Map<String, String> sources = set.sourceById();
-    boolean bySource = sources.values().stream().anyMatch(s -> !s.isEmpty());
-    return set.withQueries(q -> Splits.half(bySource ? page(set, sources, q) : q.id()) == half);
-  }
-
-  private static String page(RetrievalSet set, Map<String, String> sources, Document query) {
-    String doc = set.relevant().get(query.id()).iterator().next();
-    return Splits.page(sources.getOrDefault(doc, doc));
+    return split.equals("all") ? set : set.half(Integer.parseInt(split));
   }
 
   private static void print(

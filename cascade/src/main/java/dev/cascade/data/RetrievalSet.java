@@ -62,6 +62,27 @@ public record RetrievalSet(
     return new RetrievalSet(queries.stream().filter(keep).toList(), corpus, relevant);
   }
 
+  /**
+   * The queries of one half of a deterministic split: keyed by the page of a query's first relevant
+   * document when the corpus names sources (so that no page has queries in both halves), else by
+   * the query id.
+   *
+   * @param half 0 or 1
+   */
+  public RetrievalSet half(int half) {
+    Map<String, String> sources = sourceById();
+    boolean bySource = sources.values().stream().anyMatch(s -> !s.isEmpty());
+    return withQueries(
+        q -> {
+          String key = q.id();
+          if (bySource) {
+            String doc = relevant.get(q.id()).iterator().next();
+            key = Splits.page(sources.getOrDefault(doc, doc));
+          }
+          return Splits.half(key) == half;
+        });
+  }
+
   /** Source of each document, by id. */
   public Map<String, String> sourceById() {
     Map<String, String> out = new HashMap<>();

@@ -6,6 +6,7 @@ import dev.cascade.model.Pooling;
 import dev.cascade.model.Weight;
 import dev.cascade.tokenize.TokenizedInput;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
@@ -13,6 +14,7 @@ import org.tensorflow.Result;
 import org.tensorflow.Session;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.ndarray.buffer.DataBuffers;
+import org.tensorflow.ndarray.buffer.FloatDataBuffer;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.types.TFloat32;
@@ -68,6 +70,11 @@ public final class Encoder implements AutoCloseable {
   final Operand<TFloat32> compactBias;
 
   private final Operand<TFloat32> fusedPooled;
+
+  private final Placeholder<TFloat32> rowsIn;
+  private final Operand<TFloat32> raggedEmbedded;
+  private final List<Operand<TFloat32>> rowsOut = new ArrayList<>();
+  private final List<Operand<TFloat32>> rowsPooled = new ArrayList<>();
 
   /**
    * Builds the graph and loads the weights.
@@ -171,6 +178,33 @@ public final class Encoder implements AutoCloseable {
               fused.concat(
                   List.of(tokens.grid(), fused.constant(new int[] {width})), fused.constant(0)));
       fusedPooled = BertGraph.pool(fused, pooling, finalHidden, mask);
+
+      Ops ragged = tf.withSubScope("rows");
+      BertGraph.Tokens raggedTokens = BertGraph.Tokens.where(ragged, mask);
+      Operand<TFloat32> raggedBias = BertGraph.maskBias(ragged, config, mask);
+      raggedEmbedded =
+          raggedTokens.pack(
+              ragged,
+              ragged.reshape(
+                  BertGraph.embeddings(ragged, config, embeddingVars, ids, types),
+                  ragged.constant(new int[] {-1, width})));
+      rowsIn =
+          ragged
+              .withName("rows_in")
+              .placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, width)));
+      for (int i = 0; i < config.layers(); i++) {
+        Ops scope = ragged.withSubScope("layer_" + i);
+        Operand<TFloat32> out =
+            BertGraph.layer(scope, config, layerVars.get(i), rowsIn, raggedBias, raggedTokens);
+        rowsOut.add(out);
+        Operand<TFloat32> grid =
+            scope.reshape(
+                raggedTokens.unpack(scope, out, width),
+                scope.concat(
+                    List.of(raggedTokens.grid(), scope.constant(new int[] {width})),
+                    scope.constant(0)));
+        rowsPooled.add(BertGraph.pool(scope, pooling, grid, mask));
+      }
 
       session = variables.openSession(graph, options);
       built = true;
@@ -309,6 +343,117 @@ public final class Encoder implements AutoCloseable {
                 .fetch(fusedPooled)
                 .run()) {
       return rows((TFloat32) result.get(0), inputs.size());
+    }
+  }
+
+  /**
+   * Embeds inputs for {@link #advanceRows}: each input's state at layer 0, as its real tokens' rows
+   * ({@code length × hidden} floats, row-major) on the Java heap. Inputs in this form can be
+   * advanced together with any other inputs at the same layer, whatever batch they started in.
+   */
+  public float[][] embedRows(List<TokenizedInput> inputs) {
+    Padded padded = pad(inputs);
+    int[] lengths = padded.lengths();
+    float[][] rows = new float[lengths.length][];
+    for (int i = 0; i < rows.length; i++) {
+      rows[i] = new float[lengths[i] * config.hiddenSize()];
+    }
+    try (TInt32 idTensor = padded.ids();
+        TInt32 typeTensor = padded.types();
+        TFloat32 maskTensor = padded.mask();
+        Result result =
+            session
+                .runner()
+                .feed(ids, idTensor)
+                .feed(types, typeTensor)
+                .feed(mask, maskTensor)
+                .fetch(raggedEmbedded)
+                .run()) {
+      scatter((TFloat32) result.get(0), rows);
+    }
+    return rows;
+  }
+
+  /**
+   * Runs layer {@code layer + 1} on inputs that are all at {@code layer}, in place: each {@code
+   * rows[i]} (from {@link #embedRows} or an earlier call) is overwritten with the next layer's
+   * states. A row's result does not depend on which other rows share the call.
+   *
+   * @param layer the layer the inputs are at, from 0 to {@code layers - 1}
+   * @param lengths each input's token count
+   * @param pool whether to return each input's pooled, L2-normalised embedding at the new layer
+   * @return the pooled embeddings in input order, or null unless {@code pool}
+   */
+  public float[][] advanceRows(int layer, float[][] rows, int[] lengths, boolean pool) {
+    if (layer < 0 || layer >= config.layers()) {
+      throw new IllegalArgumentException(
+          "layer " + layer + " is outside 0.." + (config.layers() - 1));
+    }
+    int width = config.hiddenSize();
+    int total = 0;
+    for (int i = 0; i < rows.length; i++) {
+      if (rows[i].length != lengths[i] * width) {
+        throw new IllegalArgumentException(
+            "input " + i + " has " + rows[i].length + " floats for " + lengths[i] + " tokens");
+      }
+      total += lengths[i];
+    }
+    var runner = session.runner();
+    try (TFloat32 maskTensor = maskOf(lengths);
+        TFloat32 rowTensor = TFloat32.tensorOf(Shape.of(total, width))) {
+      FloatDataBuffer in = rowTensor.asRawTensor().data().asFloats();
+      long offset = 0;
+      for (float[] r : rows) {
+        in.offset(offset).write(r);
+        offset += r.length;
+      }
+      runner.feed(rowsIn, rowTensor).feed(mask, maskTensor).fetch(rowsOut.get(layer));
+      if (pool) {
+        runner.fetch(rowsPooled.get(layer));
+      }
+      try (Result result = runner.run()) {
+        scatter((TFloat32) result.get(0), rows);
+        return pool ? rows((TFloat32) result.get(1), rows.length) : null;
+      }
+    }
+  }
+
+  /**
+   * Hidden states in {@link #advanceRows}' form, laid out as a padded batch for the exit heads.
+   *
+   * @return {@code [inputs, longest, hidden]} with zeros at padding; the caller closes it
+   */
+  public TFloat32 paddedStates(float[][] rows, int[] lengths) {
+    int width = config.hiddenSize();
+    int longest = Arrays.stream(lengths).max().orElse(0);
+    TFloat32 out = TFloat32.tensorOf(Shape.of(rows.length, longest, width));
+    FloatDataBuffer data = out.asRawTensor().data().asFloats();
+    for (int i = 0; i < rows.length; i++) {
+      data.offset((long) i * longest * width).write(rows[i]);
+      long pad = (long) (longest - lengths[i]) * width;
+      if (pad > 0) {
+        data.slice((long) i * longest * width + rows[i].length, pad).write(new float[(int) pad]);
+      }
+    }
+    return out;
+  }
+
+  /** The attention mask of inputs of these lengths: {@code [inputs, longest]}, 1 for tokens. */
+  public static TFloat32 maskOf(int[] lengths) {
+    int longest = Arrays.stream(lengths).max().orElse(0);
+    float[] data = new float[lengths.length * longest];
+    for (int i = 0; i < lengths.length; i++) {
+      Arrays.fill(data, i * longest, i * longest + lengths[i], 1f);
+    }
+    return TFloat32.tensorOf(Shape.of(lengths.length, longest), DataBuffers.of(data, true, false));
+  }
+
+  private static void scatter(TFloat32 packed, float[][] rows) {
+    FloatDataBuffer data = packed.asRawTensor().data().asFloats();
+    long offset = 0;
+    for (float[] r : rows) {
+      data.slice(offset, r.length).read(r);
+      offset += r.length;
     }
   }
 

@@ -1,6 +1,7 @@
 package dev.cascade.runtime;
 
 import dev.cascade.confidence.ExitObservation;
+import dev.cascade.encoder.Encoder;
 import dev.cascade.encoder.EncoderBatch;
 import dev.cascade.encoder.EncoderModel;
 import dev.cascade.exit.ExitHeads;
@@ -13,6 +14,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.function.Supplier;
+import org.tensorflow.types.TFloat32;
 
 /**
  * Runs inputs through the encoder with early exit: after each exit layer, the exit's head gives
@@ -128,15 +130,7 @@ public final class CascadeEngine {
                             previous[id],
                             out.norms()[r]));
             previous[id] = embedding;
-            StopReason reason = null;
-            if (layer >= maxLayer) {
-              reason =
-                  profile.stops(exitIndex, score) && layer >= bounds.minExit()
-                      ? StopReason.CONFIDENT
-                      : StopReason.MAX_EXIT;
-            } else if (layer >= bounds.minExit() && profile.stops(exitIndex, score)) {
-              reason = StopReason.CONFIDENT;
-            }
+            StopReason reason = decide(profile, exitIndex, score, layer, maxLayer, bounds);
             listener.onEvent(event(inputs, id, layer, embedding, score, reason));
             if (reason == null) {
               keep.add(r);
@@ -157,6 +151,89 @@ public final class CascadeEngine {
       long saved = (long) inputs.size() * layers - computed;
       return new RunSummary(computed, saved, evaluated, batch.size() > 0 ? stopped : null);
     }
+  }
+
+  /**
+   * Advances inputs that are all at the same layer by one layer, as one batch, whatever requests
+   * and profiles they come from; then runs the exit head at the new layer for the inputs whose
+   * profile has an exit there, and lets each input stop or go on. Events go to each input's
+   * listener, on this thread. Inputs at layer 0 are embedded first.
+   *
+   * @param group unfinished inputs at one layer below the last
+   */
+  public void step(List<InputRun> group) {
+    if (group.isEmpty()) {
+      return;
+    }
+    Encoder encoder = model.encoder();
+    int layers = encoder.config().layers();
+    int layer = group.get(0).layer();
+    int n = group.size();
+    int[] lengths = new int[n];
+    float[][] states = new float[n][];
+    for (int i = 0; i < n; i++) {
+      InputRun run = group.get(i);
+      if (run.layer() != layer || run.finished()) {
+        throw new IllegalArgumentException(
+            "a step needs unfinished inputs at one layer; input "
+                + i
+                + " is at layer "
+                + run.layer()
+                + (run.finished() ? " and finished" : "")
+                + ", the first at "
+                + layer);
+      }
+      lengths[i] = run.tokens();
+      states[i] = run.states;
+    }
+    if (layer == 0) {
+      states = encoder.embedRows(group.stream().map(InputRun::input).toList());
+    }
+    boolean last = layer + 1 == layers;
+    float[][] pooled = encoder.advanceRows(layer, states, lengths, last);
+    List<InputRun> atExit = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      InputRun run = group.get(i);
+      run.states = states[i];
+      run.advanced();
+      if (last) {
+        run.last(pooled[i]);
+      } else if (run.wantsHead(layer + 1)) {
+        atExit.add(run);
+      }
+    }
+    if (atExit.isEmpty()) {
+      return;
+    }
+    float[][] exitStates = new float[atExit.size()][];
+    int[] exitLengths = new int[atExit.size()];
+    for (int i = 0; i < exitStates.length; i++) {
+      exitStates[i] = atExit.get(i).states;
+      exitLengths[i] = atExit.get(i).tokens();
+    }
+    HeadOutput out;
+    try (TFloat32 hidden = encoder.paddedStates(exitStates, exitLengths);
+        TFloat32 mask = Encoder.maskOf(exitLengths)) {
+      out = heads.apply(layer + 1, hidden, mask);
+    }
+    for (int i = 0; i < exitStates.length; i++) {
+      atExit.get(i).exit(out.embeddings()[i], out.norms()[i]);
+    }
+  }
+
+  /**
+   * Whether an input stops at an exit, and why: at its maximum exit it always stops; elsewhere when
+   * the confidence reaches the exit's threshold at or above the minimum exit.
+   *
+   * @return the stop reason, or null to go on
+   */
+  static StopReason decide(
+      Profile profile, int exitIndex, double score, int layer, int maxLayer, ExitBounds bounds) {
+    boolean confident = layer >= bounds.minExit() && profile.stops(exitIndex, score);
+    if (confident) {
+      return StopReason.CONFIDENT;
+    }
+    return layer >= maxLayer ? StopReason.MAX_EXIT : null;
   }
 
   private static ExitEvent event(

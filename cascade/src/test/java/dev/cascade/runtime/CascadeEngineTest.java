@@ -200,4 +200,50 @@ class CascadeEngineTest {
         assertThrows(IllegalArgumentException.class, () -> engine.check(other));
     assertTrue(e.getMessage().contains("was made for model bge-small-en-v1.5"), e.getMessage());
   }
+
+  @Test
+  void step_inputsOfDifferentRequestsJoiningAtDifferentLayers_matchTheirOwnRuns() {
+    Profile exact = Profile.exact(model.spec().name(), model.checksum(), EXITS);
+    Profile early = stopAtSecondExit();
+    Profile[] profiles = {exact, early, exact};
+    List<List<ExitEvent>> stepped = new ArrayList<>();
+    List<InputRun> runs = new ArrayList<>();
+    for (int i = 0; i < inputs.size(); i++) {
+      List<ExitEvent> events = new ArrayList<>();
+      stepped.add(events);
+      runs.add(new InputRun(inputs.get(i), i, profiles[i], ExitBounds.NONE, engine, events::add));
+    }
+    engine.step(List.of(runs.get(0)));
+    engine.step(List.of(runs.get(1), runs.get(2)));
+    while (runs.stream().anyMatch(r -> !r.finished())) {
+      engine.step(runs.stream().filter(r -> !r.finished()).toList());
+    }
+    assertEquals(4, runs.get(1).layer(), "the early profile stopped its input at layer 4");
+    assertEquals(6, runs.get(0).layer());
+    for (int i = 0; i < inputs.size(); i++) {
+      List<ExitEvent> alone = new ArrayList<>();
+      engine.run(List.of(inputs.get(i)), profiles[i], ExitBounds.NONE, alone::add, () -> null);
+      assertEquals(alone.size(), stepped.get(i).size());
+      for (int k = 0; k < alone.size(); k++) {
+        ExitEvent expected = alone.get(k);
+        ExitEvent actual = stepped.get(i).get(k);
+        assertEquals(i, actual.input());
+        assertEquals(expected.layer(), actual.layer());
+        assertEquals(expected.isFinal(), actual.isFinal());
+        assertEquals(expected.reason(), actual.reason());
+        assertArrayEquals(expected.embedding(), actual.embedding(), 2e-5f);
+      }
+    }
+  }
+
+  @Test
+  void step_inputsAtDifferentLayers_refused() {
+    Profile exact = Profile.exact(model.spec().name(), model.checksum(), EXITS);
+    InputRun a = new InputRun(inputs.get(0), 0, exact, ExitBounds.NONE, engine, e -> {});
+    InputRun b = new InputRun(inputs.get(1), 1, exact, ExitBounds.NONE, engine, e -> {});
+    engine.step(List.of(a));
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> engine.step(List.of(a, b)));
+    assertTrue(e.getMessage().contains("at one layer"), e.getMessage());
+  }
 }

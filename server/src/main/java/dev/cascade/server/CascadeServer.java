@@ -2,11 +2,13 @@ package dev.cascade.server;
 
 import dev.cascade.api.v1.EmbedderGrpc;
 import dev.cascade.policy.ExitBounds;
+import dev.cascade.policy.Profile;
 import dev.cascade.runtime.CascadeRuntime;
+import dev.cascade.runtime.InputRun;
 import dev.cascade.server.metrics.CallMetricsInterceptor;
 import dev.cascade.server.metrics.ServerMetrics;
+import dev.cascade.server.scheduler.LayerScheduler;
 import dev.cascade.server.service.EmbedderService;
-import dev.cascade.server.service.EngineWorkers;
 import dev.cascade.tokenize.TokenizedInput;
 import dev.cascade.tokenize.Truncation;
 import io.grpc.Server;
@@ -19,6 +21,7 @@ import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
@@ -39,7 +42,7 @@ public final class CascadeServer {
   public static final String SERVICE_NAME = EmbedderGrpc.SERVICE_NAME;
 
   private final CascadeRuntime runtime;
-  private final EngineWorkers workers;
+  private final LayerScheduler scheduler;
   private final EmbedderService embedder;
   private final HealthStatusManager health = new HealthStatusManager();
   private final Server server;
@@ -50,9 +53,10 @@ public final class CascadeServer {
       ServerOptions options,
       ServerMetrics metrics) {
     this.runtime = runtime;
-    this.workers = new EngineWorkers(options.workers(), options.queueSize());
-    metrics.watchQueue(workers::queueDepth, workers::busy);
-    this.embedder = new EmbedderService(runtime, options, workers, metrics);
+    this.scheduler = new LayerScheduler(runtime.engine(), options.scheduler(), metrics);
+    metrics.watchQueue(
+        scheduler::requestsInFlight, scheduler::inputsWaiting, scheduler::busyWorkers);
+    this.embedder = new EmbedderService(runtime, options, scheduler, metrics);
     health.setStatus("", ServingStatus.NOT_SERVING);
     health.setStatus(SERVICE_NAME, ServingStatus.NOT_SERVING);
     this.server =
@@ -102,7 +106,17 @@ public final class CascadeServer {
                     1,
                     Truncation.TRUNCATE));
     long start = System.nanoTime();
-    runtime.engine().run(inputs, runtime.profile(""), ExitBounds.NONE, event -> {}, () -> null);
+    for (Profile profile : runtime.profiles().values()) {
+      runtime.engine().run(inputs, profile, ExitBounds.NONE, event -> {}, () -> null);
+      List<InputRun> runs = new ArrayList<>();
+      for (int i = 0; i < inputs.size(); i++) {
+        runs.add(
+            new InputRun(inputs.get(i), i, profile, ExitBounds.NONE, runtime.engine(), e -> {}));
+      }
+      while (runs.stream().anyMatch(r -> !r.finished())) {
+        runtime.engine().step(runs.stream().filter(r -> !r.finished()).toList());
+      }
+    }
     log.info(
         "warmed up in " + (System.nanoTime() - start) / 1_000_000 + " ms; serving on " + port());
     embedder.serving();
@@ -110,14 +124,14 @@ public final class CascadeServer {
     health.setStatus(SERVICE_NAME, ServingStatus.SERVING);
   }
 
-  /** Requests waiting for an engine worker. */
-  public int queueDepth() {
-    return workers.queueDepth();
+  /** Requests admitted to the scheduler and not finished. */
+  public int requestsInFlight() {
+    return scheduler.requestsInFlight();
   }
 
-  /** Engine workers computing a request. */
+  /** Engine workers running a step. */
   public int busyWorkers() {
-    return workers.busy();
+    return scheduler.busyWorkers();
   }
 
   /** The port listened on, or -1 for transports without ports. */
@@ -141,9 +155,8 @@ public final class CascadeServer {
       server.shutdownNow();
       server.awaitTermination(5, TimeUnit.SECONDS);
     }
-    if (!workers.shutdown(Duration.ofSeconds(5))) {
-      workers.close();
-    }
+    scheduler.shutdown(Duration.ofSeconds(5));
+    scheduler.close();
     return clean;
   }
 

@@ -17,6 +17,8 @@ import dev.cascade.api.v1.ProfileInfo;
 import dev.cascade.api.v1.StopReason;
 import dev.cascade.runtime.CascadeRuntime;
 import dev.cascade.server.metrics.ServerMetrics;
+import dev.cascade.server.scheduler.SchedulerOptions;
+import dev.cascade.server.scheduler.StepPolicy;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -38,8 +40,13 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The Embedder service over an in-process transport, on MiniLM with test heads. */
 class EmbedderServiceTest {
+  /** One worker, one request in flight at a time, one buffered event. */
   static final ServerOptions OPTIONS =
-      new ServerOptions(8, 2000, 1, 1, 1); // one worker, a queue of one, one buffered event
+      new ServerOptions(8, 2000, 1, new SchedulerOptions(1, 4096, 1, 10_000, StepPolicy.FULLEST));
+
+  /** Like {@link #OPTIONS} with room for several requests in flight. */
+  static final ServerOptions ROOMY =
+      OPTIONS.withScheduler(OPTIONS.scheduler().withQueue(8, 10_000));
 
   static final List<String> TEXTS =
       List.of(
@@ -68,11 +75,15 @@ class EmbedderServiceTest {
 
   @BeforeEach
   void start() throws Exception {
+    start(OPTIONS);
+  }
+
+  void start(ServerOptions options) throws Exception {
     String name = InProcessServerBuilder.generateName();
     metrics = new ServerMetrics();
     server =
         new CascadeServer(
-                InProcessServerBuilder.forName(name).directExecutor(), runtime, OPTIONS, metrics)
+                InProcessServerBuilder.forName(name).directExecutor(), runtime, options, metrics)
             .start();
     server.warmUp();
     channel = InProcessChannelBuilder.forName(name).directExecutor().build();
@@ -365,24 +376,33 @@ class EmbedderServiceTest {
   // ---- flow control, cancellation, deadlines, overload ----
 
   /**
-   * Starts a stream whose client reads nothing, so the engine worker pauses at its second event:
-   * the one worker is then busy until the returned call is cancelled or read.
+   * Starts a stream whose client reads nothing, so that its input is held back after its second
+   * event; the request stays in flight until the returned call is cancelled or read.
    */
-  ClientRecorder<EmbedRequest, EmbedEvent> occupyWorker(List<String> texts) {
+  ClientRecorder<EmbedRequest, EmbedEvent> pausedStream(List<String> texts) {
     long stalls = metrics.stallCount();
     ClientRecorder<EmbedRequest, EmbedEvent> blocker = new ClientRecorder<>(0);
     async.embedStream(request("exact", texts), blocker);
-    Waits.until(() -> metrics.stallCount() > stalls, "the engine pauses for the slow reader");
+    Waits.until(() -> metrics.stallCount() > stalls, "the scheduler holds the slow reader back");
     return blocker;
   }
 
-  @Test
-  void embedStream_slowReader_pausesEngineWithBoundedBuffer() throws Exception {
-    ClientRecorder<EmbedRequest, EmbedEvent> reader = occupyWorker(TEXTS.subList(0, 1));
+  /** Restarts the server with other options. */
+  void restart(ServerOptions options) throws Exception {
+    stop();
+    start(options);
+  }
 
-    // The engine is paused at layer 2 (one event buffered, one waiting): nothing finished.
+  @Test
+  void embedStream_slowReader_holdsItsInputsBackWithoutHoldingTheWorker() throws Exception {
+    restart(ROOMY);
+    ClientRecorder<EmbedRequest, EmbedEvent> reader = pausedStream(TEXTS.subList(0, 1));
+
+    // The input waits after layer 2 (one event buffered, one to send): nothing was read.
     assertEquals(0, reader.received().size());
-    assertEquals(1, server.busyWorkers());
+    Waits.until(() -> server.busyWorkers() == 0, "the worker is free");
+    EmbedResponse meanwhile = blocking.embed(request("exact", TEXTS));
+    assertEquals(TEXTS.size(), meanwhile.getEmbeddingsCount());
     for (int layer = 1; layer <= 6; layer++) {
       reader.request(1);
       assertEquals(layer, reader.next().getLayer());
@@ -410,7 +430,11 @@ class EmbedderServiceTest {
 
   @Test
   void embed_deadlinePassesWhileQueued_droppedWithoutCompute() throws Exception {
-    ClientRecorder<EmbedRequest, EmbedEvent> blocker = occupyWorker(TEXTS.subList(0, 1));
+    restart(
+        OPTIONS.withScheduler(
+            OPTIONS.scheduler().withQueue(8, 10_000).withPolicy(StepPolicy.STATIC)));
+    // Static batching: a new request waits until the paused stream's batch has finished.
+    ClientRecorder<EmbedRequest, EmbedEvent> blocker = pausedStream(TEXTS.subList(0, 1));
     long before = metrics.layersComputed();
 
     StatusRuntimeException e =
@@ -424,13 +448,9 @@ class EmbedderServiceTest {
     Waits.until(
         () -> metrics.droppedCount(dev.cascade.policy.StopReason.DEADLINE_EXCEEDED) == 1,
         "the queued request is dropped");
-
+    assertEquals(before, metrics.layersComputed(), "nothing was computed for the dropped request");
     blocker.cancel();
-    EmbedResponse after = blocking.embed(request("exact", TEXTS.subList(0, 1)));
-    long computed = metrics.layersComputed() - before - after.getLayersComputed();
-    assertTrue(
-        computed <= 6,
-        "only the blocker's layers were computed, not the dropped 8 inputs': " + computed);
+    assertEquals(6, blocking.embed(request("exact", TEXTS.subList(0, 1))).getLayersComputed());
   }
 
   @Test
@@ -449,22 +469,43 @@ class EmbedderServiceTest {
   }
 
   @Test
-  void embed_queueFull_resourceExhaustedAtOnce() throws Exception {
-    ClientRecorder<EmbedRequest, EmbedEvent> blocker = occupyWorker(TEXTS.subList(0, 1));
-    ClientRecorder<EmbedRequest, EmbedResponse> queued = ClientRecorder.unbounded();
-    async.embed(request("exact", TEXTS), queued);
-    Waits.until(() -> server.queueDepth() == 1, "the second request is queued");
+  void embed_serverFull_resourceExhaustedAtOnce() throws Exception {
+    ClientRecorder<EmbedRequest, EmbedEvent> blocker = pausedStream(TEXTS.subList(0, 1));
 
     StatusRuntimeException e =
         assertThrows(StatusRuntimeException.class, () -> blocking.embed(request("", TEXTS)));
     assertEquals(Status.Code.RESOURCE_EXHAUSTED, e.getStatus().getCode());
     assertEquals(
-        "the server's queue of 1 requests is full; retry later or on another server",
+        "the server has 1 requests in flight, its limit; retry later or on another server",
         e.getStatus().getDescription());
 
     blocker.cancel();
-    assertEquals(Status.Code.OK, queued.awaitStatus().getCode());
+    Waits.until(() -> server.requestsInFlight() == 0, "the cancelled stream leaves");
+    assertEquals(TEXTS.size(), blocking.embed(request("", TEXTS)).getEmbeddingsCount());
     assertEquals(1, metrics.callCount("Embed", Status.Code.RESOURCE_EXHAUSTED));
+  }
+
+  @Test
+  void embed_concurrentSingleInputRequests_shareEveryLayerStep() throws Exception {
+    // Static batching holds the 16 requests back until the paused stream's batch ends, so that
+    // they are all waiting when the next batch starts.
+    restart(
+        ROOMY.withScheduler(
+            ROOMY.scheduler().withQueue(64, 100_000).withPolicy(StepPolicy.STATIC)));
+    List<ClientRecorder<EmbedRequest, EmbedResponse>> calls = new ArrayList<>();
+    ClientRecorder<EmbedRequest, EmbedEvent> blocker = pausedStream(TEXTS.subList(0, 1));
+    long steps = metrics.stepCount();
+    for (int i = 0; i < 16; i++) {
+      ClientRecorder<EmbedRequest, EmbedResponse> call = ClientRecorder.unbounded();
+      async.embed(request("exact", List.of("request number " + i)), call);
+      calls.add(call);
+    }
+    blocker.cancel();
+    for (ClientRecorder<EmbedRequest, EmbedResponse> call : calls) {
+      assertEquals(Status.Code.OK, call.awaitStatus().getCode());
+    }
+    Waits.until(() -> server.requestsInFlight() == 0, "every request has left");
+    assertEquals(6, metrics.stepCount() - steps, "one step per layer for all 16 requests");
   }
 
   static double norm(List<Float> v) {

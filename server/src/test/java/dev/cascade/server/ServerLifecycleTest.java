@@ -10,6 +10,8 @@ import dev.cascade.api.v1.EmbedRequest;
 import dev.cascade.api.v1.EmbedderGrpc;
 import dev.cascade.runtime.CascadeRuntime;
 import dev.cascade.server.metrics.ServerMetrics;
+import dev.cascade.server.scheduler.SchedulerOptions;
+import dev.cascade.server.scheduler.StepPolicy;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -60,7 +62,8 @@ class ServerLifecycleTest {
         new CascadeServer(
                 InProcessServerBuilder.forName(name).directExecutor(),
                 runtime,
-                new ServerOptions(8, 2000, 4, 1, 1),
+                new ServerOptions(
+                    8, 2000, 1, new SchedulerOptions(1, 4096, 4, 100_000, StepPolicy.FULLEST)),
                 metrics)
             .start();
     channel = InProcessChannelBuilder.forName(name).directExecutor().build();

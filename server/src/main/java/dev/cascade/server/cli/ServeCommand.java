@@ -7,6 +7,8 @@ import dev.cascade.server.CascadeServer;
 import dev.cascade.server.ServerOptions;
 import dev.cascade.server.metrics.MetricsEndpoint;
 import dev.cascade.server.metrics.ServerMetrics;
+import dev.cascade.server.scheduler.SchedulerOptions;
+import dev.cascade.server.scheduler.StepPolicy;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -68,26 +70,46 @@ public final class ServeCommand implements Callable<Integer> {
 
   @Option(
       names = "--queue-size",
-      defaultValue = "64",
-      description = "Requests that may wait for a worker; more are refused (RESOURCE_EXHAUSTED).")
+      defaultValue = "256",
+      description = "Requests admitted and not finished; one more is refused (RESOURCE_EXHAUSTED).")
   int queueSize;
 
   @Option(
+      names = "--queue-tokens",
+      defaultValue = "131072",
+      description = "Tokens of the requests admitted and not finished; more are refused.")
+  long queueTokens;
+
+  @Option(
       names = "--workers",
-      defaultValue = "1",
-      description = "Engine workers: requests computed at once.")
+      defaultValue = "0",
+      description = "Engine workers taking layer steps at once; 0 = one per 8 cores, at least one.")
   int workers;
+
+  @Option(
+      names = "--batch-tokens",
+      defaultValue = "0",
+      description =
+          "Most tokens in one layer step (inputs x longest); 0 = 1024 per core, 2048 to 16384.")
+  int batchTokens;
+
+  @Option(
+      names = "--step-policy",
+      defaultValue = "oldest",
+      description = "Layer to run next: oldest (default), deepest, or static (whole batches).")
+  String stepPolicy;
 
   @Option(
       names = "--intra-op-threads",
       defaultValue = "0",
-      description = "Threads per TensorFlow operation; 0 = all cores.")
+      description = "Threads per TensorFlow operation; 0 = the cores divided among the workers.")
   int intraOpThreads;
 
   @Option(
       names = "--stream-buffer",
       defaultValue = "64",
-      description = "Events a stream holds for a client that is not reading before compute waits.")
+      description =
+          "Events a stream holds for a client that is not reading before its inputs wait.")
   int streamBuffer;
 
   @Option(
@@ -101,11 +123,19 @@ public final class ServeCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
-    ServerOptions options =
-        new ServerOptions(maxInputs, maxChars, queueSize, workers, streamBuffer);
+    int cores = Runtime.getRuntime().availableProcessors();
+    SchedulerOptions defaults = SchedulerOptions.forCores(cores);
+    SchedulerOptions scheduling =
+        new SchedulerOptions(
+            workers == 0 ? defaults.workers() : workers,
+            batchTokens == 0 ? defaults.batchTokens() : batchTokens,
+            queueSize,
+            queueTokens,
+            StepPolicy.parse(stepPolicy));
+    ServerOptions options = new ServerOptions(maxInputs, maxChars, streamBuffer, scheduling);
     Duration grace = Duration.ofSeconds(graceSeconds);
     ModelSpec modelSpec = ModelSpec.resolve(model, null);
-    int threads = intraOpThreads == 0 ? Runtime.getRuntime().availableProcessors() : intraOpThreads;
+    int threads = intraOpThreads == 0 ? Math.max(1, cores / scheduling.workers()) : intraOpThreads;
     ServerMetrics metrics = new ServerMetrics();
     try (CascadeRuntime runtime =
         CascadeRuntime.load(modelSpec, new EncoderOptions(threads, 1), heads, profiles)) {

@@ -36,14 +36,14 @@ public final class ServerMetrics {
   private final Histogram queueWait =
       Histogram.builder()
           .name("cascade_queue_wait_seconds")
-          .help("Time requests waited for an engine worker.")
+          .help("Time from a request's admission to its first layer step.")
           .classicOnly()
           .classicExponentialUpperBounds(0.0005, 2, 16)
           .register(registry);
   private final Histogram compute =
       Histogram.builder()
           .name("cascade_compute_seconds")
-          .help("Time the engine spent on a request.")
+          .help("Time from a request's first layer step to its end.")
           .classicOnly()
           .classicExponentialUpperBounds(0.001, 2, 16)
           .register(registry);
@@ -85,10 +85,30 @@ public final class ServerMetrics {
           .help("Requests whose compute stopped part-way, by reason.")
           .labelNames("reason")
           .register(registry);
+  private final Counter steps =
+      Counter.builder()
+          .name("cascade_steps_total")
+          .help("Layer steps run by the scheduler.")
+          .register(registry);
+  private final Histogram stepInputs =
+      Histogram.builder()
+          .name("cascade_step_inputs")
+          .help("Inputs in one layer step, from every request that shared it.")
+          .classicOnly()
+          .classicExponentialUpperBounds(1, 2, 10)
+          .register(registry);
+  private final Histogram stepTokens =
+      Histogram.builder()
+          .name("cascade_step_tokens")
+          .help("Tokens in one layer step.")
+          .classicOnly()
+          .classicExponentialUpperBounds(8, 2, 12)
+          .register(registry);
   private final Counter stalls =
       Counter.builder()
           .name("cascade_stream_stalls_total")
-          .help("Times an engine worker paused because a streaming client was not reading.")
+          .help(
+              "Times a streaming request's inputs were held back because its client was not reading.")
           .register(registry);
 
   /** The registry, for export. */
@@ -96,18 +116,30 @@ public final class ServerMetrics {
     return registry;
   }
 
-  /** Registers gauges that read the engine queue: its depth and the busy workers. */
-  public void watchQueue(IntSupplier depth, IntSupplier busy) {
+  /** Registers gauges that read the scheduler: requests in flight, inputs waiting, busy workers. */
+  public void watchQueue(IntSupplier requests, IntSupplier waitingInputs, IntSupplier busy) {
     GaugeWithCallback.builder()
-        .name("cascade_queue_depth")
-        .help("Requests waiting for an engine worker.")
-        .callback(cb -> cb.call(depth.getAsInt()))
+        .name("cascade_requests_in_flight")
+        .help("Requests admitted to the scheduler and not finished.")
+        .callback(cb -> cb.call(requests.getAsInt()))
+        .register(registry);
+    GaugeWithCallback.builder()
+        .name("cascade_inputs_waiting")
+        .help("Inputs waiting for their next layer.")
+        .callback(cb -> cb.call(waitingInputs.getAsInt()))
         .register(registry);
     GaugeWithCallback.builder()
         .name("cascade_workers_busy")
-        .help("Engine workers computing a request.")
+        .help("Engine workers running a step.")
         .callback(cb -> cb.call(busy.getAsInt()))
         .register(registry);
+  }
+
+  /** The scheduler ran one layer for {@code inputs} inputs of {@code tokenCount} tokens. */
+  public void step(int layer, int inputs, long tokenCount) {
+    steps.inc();
+    stepInputs.observe(inputs);
+    stepTokens.observe(tokenCount);
   }
 
   /** One Embedder call ended with {@code status} after {@code nanos}. */
@@ -141,7 +173,7 @@ public final class ServerMetrics {
     dropped.labelValues(label(reason)).inc();
   }
 
-  /** An engine worker paused for a slow streaming client. */
+  /** A streaming request's inputs were held back for a slow client. */
   public void stall() {
     stalls.inc();
   }
@@ -156,6 +188,15 @@ public final class ServerMetrics {
 
   public long stoppedCount(StopReason reason) {
     return (long) stopped.labelValues(label(reason)).get();
+  }
+
+  public long stepCount() {
+    return steps.getLongValue();
+  }
+
+  /** Inputs summed over every step so far. */
+  public double stepInputsSum() {
+    return stepInputs.collect().getDataPoints().get(0).getSum();
   }
 
   public long stallCount() {

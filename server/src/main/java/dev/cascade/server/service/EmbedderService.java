@@ -10,20 +10,28 @@ import dev.cascade.api.v1.ModelInfo;
 import dev.cascade.policy.StopReason;
 import dev.cascade.runtime.CascadeRuntime;
 import dev.cascade.runtime.ExitListener;
+import dev.cascade.runtime.InputRun;
 import dev.cascade.runtime.RunSummary;
 import dev.cascade.server.ServerOptions;
 import dev.cascade.server.metrics.ServerMetrics;
+import dev.cascade.server.scheduler.LayerScheduler;
+import dev.cascade.server.scheduler.Ticket;
 import io.grpc.Context;
+import io.grpc.Deadline;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 
 /**
- * The Embedder service: validates requests, queues them on the engine workers and turns exit events
- * into responses and streams.
+ * The Embedder service: validates requests, admits their inputs to the layer-wise scheduler and
+ * turns exit events into responses and streams.
  *
  * <p>Refuses calls with UNAVAILABLE until {@link #serving()} and after {@link #draining()}.
  */
@@ -36,7 +44,7 @@ public final class EmbedderService extends EmbedderGrpc.EmbedderImplBase {
 
   private final CascadeRuntime runtime;
   private final ServerOptions options;
-  private final EngineWorkers workers;
+  private final LayerScheduler scheduler;
   private final ServerMetrics metrics;
   private final RequestValidator validator;
   private final ModelInfo modelInfo;
@@ -44,10 +52,13 @@ public final class EmbedderService extends EmbedderGrpc.EmbedderImplBase {
   private volatile State state = State.WARMING;
 
   public EmbedderService(
-      CascadeRuntime runtime, ServerOptions options, EngineWorkers workers, ServerMetrics metrics) {
+      CascadeRuntime runtime,
+      ServerOptions options,
+      LayerScheduler scheduler,
+      ServerMetrics metrics) {
     this.runtime = runtime;
     this.options = options;
-    this.workers = workers;
+    this.scheduler = scheduler;
     this.metrics = metrics;
     this.validator = new RequestValidator(runtime, options);
     this.modelInfo = Protos.modelInfo(runtime, options);
@@ -94,37 +105,34 @@ public final class EmbedderService extends EmbedderGrpc.EmbedderImplBase {
             results[event.input()] = Protos.embedding(event, prepared.dimensions());
           }
         };
-    Job.Completion completion =
-        new Job.Completion() {
-          @Override
-          public void ran(RunSummary summary, long queueNanos, long computeNanos) {
-            if (summary.stopped() != null || call.isCancelled()) {
-              return;
-            }
-            observer.onNext(
-                EmbedResponse.newBuilder()
-                    .setRequestId(prepared.requestId())
-                    .addAllEmbeddings(Arrays.asList(results))
-                    .setQueueTime(Protos.duration(queueNanos))
-                    .setComputeTime(Protos.duration(computeNanos))
-                    .setProfile(prepared.profile().name())
-                    .setLayersComputed(saturate(summary.layersComputed()))
-                    .setLayersSaved(saturate(summary.layersSaved()))
-                    .build());
-            observer.onCompleted();
-          }
-
-          @Override
-          public void dropped(StopReason reason) {}
-
-          @Override
-          public void failed(RuntimeException e) {
-            observer.onError(Errors.exception(e));
-          }
-        };
-    Job job = new Job(runtime.engine(), prepared, Context.current(), listener, metrics, completion);
-    call.setOnCancelHandler(() -> job.cancel(workers));
-    submit(job, observer);
+    Ticket.Completion completion =
+        completion(
+            (summary, queueNanos, computeNanos) -> {
+              if (call.isCancelled()) {
+                return;
+              }
+              observer.onNext(
+                  EmbedResponse.newBuilder()
+                      .setRequestId(prepared.requestId())
+                      .addAllEmbeddings(Arrays.asList(results))
+                      .setQueueTime(Protos.duration(queueNanos))
+                      .setComputeTime(Protos.duration(computeNanos))
+                      .setProfile(prepared.profile().name())
+                      .setLayersComputed(saturate(summary.layersComputed()))
+                      .setLayersSaved(saturate(summary.layersSaved()))
+                      .build());
+              observer.onCompleted();
+            },
+            status -> observer.onError(status.asRuntimeException()));
+    Context context = Context.current();
+    Ticket ticket;
+    try {
+      ticket = schedule(prepared, context, listener, () -> true, completion);
+    } catch (RuntimeException e) {
+      observer.onError(Errors.exception(e));
+      return;
+    }
+    call.setOnCancelHandler(() -> scheduler.cancel(ticket, stopReason(context)));
   }
 
   @Override
@@ -138,34 +146,29 @@ public final class EmbedderService extends EmbedderGrpc.EmbedderImplBase {
       observer.onError(Errors.exception(e));
       return;
     }
-    Job[] job = new Job[1];
+    Context context = Context.current();
+    Ticket[] ticket = new Ticket[1];
     EventStream<EmbedEvent> stream =
         new EventStream<>(
-            call, options.streamBuffer(), () -> job[0].cancel(workers), metrics::stall);
-    job[0] =
-        new Job(
-            runtime.engine(),
-            prepared,
-            Context.current(),
-            streamingListener(prepared, stream),
-            metrics,
-            new Job.Completion() {
-              @Override
-              public void ran(RunSummary summary, long queueNanos, long computeNanos) {
-                if (summary.stopped() == null) {
-                  stream.complete();
-                }
+            call,
+            options.streamBuffer(),
+            () -> {
+              if (ticket[0] != null) {
+                scheduler.cancel(ticket[0], stopReason(context));
               }
-
-              @Override
-              public void dropped(StopReason reason) {}
-
-              @Override
-              public void failed(RuntimeException e) {
-                stream.fail(Errors.status(e));
-              }
-            });
-    submit(job[0], observer);
+            },
+            scheduler::wake);
+    try {
+      ticket[0] =
+          schedule(
+              prepared,
+              context,
+              streamingListener(prepared, stream),
+              stream::hasSpace,
+              completion((summary, queueNanos, computeNanos) -> stream.complete(), stream::fail));
+    } catch (RuntimeException e) {
+      stream.fail(Errors.status(e));
+    }
   }
 
   @Override
@@ -186,12 +189,73 @@ public final class EmbedderService extends EmbedderGrpc.EmbedderImplBase {
                 prepared.requestId(), event, prepared.dimensions(), System.nanoTime() - start));
   }
 
-  private void submit(Job job, StreamObserver<?> observer) {
-    try {
-      workers.submit(job);
-    } catch (RuntimeException e) {
-      observer.onError(Errors.exception(e));
+  /** What a call does when its request ran to the end, or failed. */
+  private interface Ran {
+    void ran(RunSummary summary, long queueNanos, long computeNanos);
+  }
+
+  /**
+   * A completion that answers only when compute ran to the end (a stopped request's call is already
+   * over) or failed.
+   */
+  private static Ticket.Completion completion(Ran ran, Consumer<Status> failed) {
+    return new Ticket.Completion() {
+      @Override
+      public void ran(RunSummary summary, long queueNanos, long computeNanos) {
+        if (summary.stopped() == null) {
+          ran.ran(summary, queueNanos, computeNanos);
+        }
+      }
+
+      @Override
+      public void dropped(StopReason reason) {}
+
+      @Override
+      public void failed(RuntimeException e) {
+        failed.accept(Errors.status(e));
+      }
+    };
+  }
+
+  /**
+   * Admits a request's inputs to the scheduler; its final events are counted in the metrics.
+   *
+   * @throws java.util.concurrent.RejectedExecutionException when the scheduler is full
+   */
+  private Ticket schedule(
+      PreparedRequest prepared,
+      Context context,
+      ExitListener listener,
+      BooleanSupplier ready,
+      Ticket.Completion completion) {
+    ExitListener metered =
+        event -> {
+          if (event.isFinal()) {
+            metrics.exit(event.layer(), event.reason(), event.truncated());
+          }
+          listener.onEvent(event);
+        };
+    List<InputRun> runs = new ArrayList<>();
+    for (int i = 0; i < prepared.inputs().size(); i++) {
+      runs.add(
+          new InputRun(
+              prepared.inputs().get(i),
+              i,
+              prepared.profile(),
+              prepared.bounds(),
+              runtime.engine(),
+              metered));
     }
+    return scheduler.submit(
+        runs, () -> context.isCancelled() ? stopReason(context) : null, ready, completion);
+  }
+
+  /** Why a call's compute must stop once its context is cancelled. */
+  private static StopReason stopReason(Context context) {
+    Deadline deadline = context.getDeadline();
+    return deadline != null && deadline.isExpired()
+        ? StopReason.DEADLINE_EXCEEDED
+        : StopReason.CANCELLED;
   }
 
   private void requireServing() {
@@ -214,13 +278,14 @@ public final class EmbedderService extends EmbedderGrpc.EmbedderImplBase {
     private final ServerCallStreamObserver<EmbedEvent> call;
     private final EventStream<EmbedEvent> stream;
     private final Context context = Context.current();
-    private Job current;
+    private Ticket current;
+    private boolean busy;
     private boolean halfClosed;
     private boolean ended;
 
     Session(ServerCallStreamObserver<EmbedEvent> call) {
       this.call = call;
-      this.stream = new EventStream<>(call, options.streamBuffer(), this::cancel, metrics::stall);
+      this.stream = new EventStream<>(call, options.streamBuffer(), this::cancel, scheduler::wake);
     }
 
     @Override
@@ -233,34 +298,24 @@ public final class EmbedderService extends EmbedderGrpc.EmbedderImplBase {
         end(withRequestId(Errors.status(e), request.getRequestId()));
         return;
       }
-      Job job =
-          new Job(
-              runtime.engine(),
-              prepared,
-              context,
-              streamingListener(prepared, stream),
-              metrics,
-              new Job.Completion() {
-                @Override
-                public void ran(RunSummary summary, long queueNanos, long computeNanos) {
-                  if (summary.stopped() == null) {
-                    next();
-                  }
-                }
-
-                @Override
-                public void dropped(StopReason reason) {}
-
-                @Override
-                public void failed(RuntimeException e) {
-                  end(withRequestId(Errors.status(e), prepared.requestId()));
-                }
-              });
       synchronized (this) {
-        current = job;
+        busy = true;
       }
       try {
-        workers.submit(job);
+        Ticket ticket =
+            schedule(
+                prepared,
+                context,
+                streamingListener(prepared, stream),
+                stream::hasSpace,
+                completion(
+                    (summary, queueNanos, computeNanos) -> next(),
+                    status -> end(withRequestId(status, prepared.requestId()))));
+        synchronized (this) {
+          if (busy) {
+            current = ticket;
+          }
+        }
       } catch (RuntimeException e) {
         end(withRequestId(Errors.status(e), prepared.requestId()));
       }
@@ -275,7 +330,7 @@ public final class EmbedderService extends EmbedderGrpc.EmbedderImplBase {
     public void onCompleted() {
       synchronized (this) {
         halfClosed = true;
-        if (current != null) {
+        if (busy) {
           return;
         }
       }
@@ -287,6 +342,7 @@ public final class EmbedderService extends EmbedderGrpc.EmbedderImplBase {
       boolean clientDone;
       synchronized (this) {
         current = null;
+        busy = false;
         clientDone = halfClosed;
       }
       if (clientDone) {
@@ -300,7 +356,7 @@ public final class EmbedderService extends EmbedderGrpc.EmbedderImplBase {
 
     void drain() {
       synchronized (this) {
-        if (current != null) {
+        if (busy) {
           return;
         }
       }
@@ -308,12 +364,12 @@ public final class EmbedderService extends EmbedderGrpc.EmbedderImplBase {
     }
 
     private void cancel() {
-      Job job;
+      Ticket ticket;
       synchronized (this) {
-        job = current;
+        ticket = current;
       }
-      if (job != null) {
-        job.cancel(workers);
+      if (ticket != null) {
+        scheduler.cancel(ticket, stopReason(context));
       }
       sessions.remove(this);
     }

@@ -3,25 +3,24 @@ package dev.cascade.server.service;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import java.util.ArrayDeque;
-import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The sending side of a streaming call, with flow control: messages go out while the call is ready;
- * the rest wait in a buffer of bounded size, and a producer that finds it full waits until the
- * client reads or the call is cancelled. A slow reader thus pauses the engine at an exit instead of
- * making the server buffer without bound.
+ * the rest wait in a buffer. Sending never blocks: the scheduler asks {@link #hasSpace()} before it
+ * computes more of the call's inputs, so a slow reader holds its own inputs back, never an engine
+ * worker, and the buffer exceeds its capacity by at most one step's events.
  *
  * <p>Thread-safe: producers, gRPC's ready and cancel callbacks may run on any threads.
  */
 final class EventStream<T> {
   private final ServerCallStreamObserver<T> call;
   private final int capacity;
-  private final Runnable onStall;
+  private final Runnable onSpace;
   private final ReentrantLock lock = new ReentrantLock();
-  private final Condition space = lock.newCondition();
   private final ArrayDeque<T> pending = new ArrayDeque<>();
-  private boolean cancelled;
+  private volatile int buffered;
+  private volatile boolean cancelled;
   private boolean closing;
   private boolean closed;
   private Status failure;
@@ -30,14 +29,16 @@ final class EventStream<T> {
    * Takes over the call's ready and cancel handlers; must be made before the service method
    * returns.
    *
-   * @param capacity messages held for a client that is not ready
+   * @param capacity messages held for a client that is not ready before {@link #hasSpace()} turns
+   *     false
    * @param onCancel run once when the call is cancelled (client cancel, deadline, shutdown)
-   * @param onStall run each time a producer has to wait for the client
+   * @param onSpace run, outside any lock, when the client has read enough for {@link #hasSpace()}
+   *     to turn true again
    */
-  EventStream(ServerCallStreamObserver<T> call, int capacity, Runnable onCancel, Runnable onStall) {
+  EventStream(ServerCallStreamObserver<T> call, int capacity, Runnable onCancel, Runnable onSpace) {
     this.call = call;
     this.capacity = capacity;
-    this.onStall = onStall;
+    this.onSpace = onSpace;
     call.setOnReadyHandler(this::flush);
     call.setOnCancelHandler(
         () -> {
@@ -45,7 +46,7 @@ final class EventStream<T> {
           try {
             cancelled = true;
             pending.clear();
-            space.signalAll();
+            buffered = 0;
           } finally {
             lock.unlock();
           }
@@ -54,21 +55,13 @@ final class EventStream<T> {
   }
 
   /**
-   * Sends a message, or buffers it; waits while the buffer is full.
+   * Sends a message, or buffers it.
    *
    * @return false when the call was cancelled or closed, so the message was dropped
    */
   boolean send(T message) {
     lock.lock();
     try {
-      boolean stalled = false;
-      while (!cancelled && !closing && pending.size() >= capacity) {
-        if (!stalled) {
-          stalled = true;
-          onStall.run();
-        }
-        space.awaitUninterruptibly();
-      }
       if (cancelled || closing) {
         return false;
       }
@@ -78,6 +71,11 @@ final class EventStream<T> {
     } finally {
       lock.unlock();
     }
+  }
+
+  /** Whether the buffer has room, or the call is over (so that nothing waits on it). */
+  boolean hasSpace() {
+    return cancelled || buffered < capacity;
   }
 
   /** Ends the call with OK once every buffered message is sent. */
@@ -91,12 +89,7 @@ final class EventStream<T> {
   }
 
   boolean isCancelled() {
-    lock.lock();
-    try {
-      return cancelled;
-    } finally {
-      lock.unlock();
-    }
+    return cancelled;
   }
 
   private void close(Status status) {
@@ -107,7 +100,6 @@ final class EventStream<T> {
       }
       closing = true;
       failure = status;
-      space.signalAll();
       drain();
     } finally {
       lock.unlock();
@@ -115,11 +107,18 @@ final class EventStream<T> {
   }
 
   private void flush() {
+    boolean wasFull;
+    boolean hasRoom;
     lock.lock();
     try {
+      wasFull = buffered >= capacity;
       drain();
+      hasRoom = buffered < capacity;
     } finally {
       lock.unlock();
+    }
+    if (wasFull && hasRoom) {
+      onSpace.run();
     }
   }
 
@@ -127,9 +126,7 @@ final class EventStream<T> {
     while (!cancelled && !pending.isEmpty() && call.isReady()) {
       call.onNext(pending.poll());
     }
-    if (pending.size() < capacity) {
-      space.signalAll();
-    }
+    buffered = pending.size();
     if (closing && !closed && !cancelled && pending.isEmpty()) {
       closed = true;
       if (failure == null) {

@@ -26,7 +26,8 @@ class MainTest {
     assertEquals(50051, serve.port);
     assertEquals(9464, serve.metricsPort);
     assertEquals("bge-small-en-v1.5", serve.model);
-    assertEquals(64, serve.queueSize);
+    assertEquals(256, serve.queueSize);
+    assertEquals("oldest", serve.stepPolicy);
     assertEquals(30, serve.graceSeconds);
   }
 

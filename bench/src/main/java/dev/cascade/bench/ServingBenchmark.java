@@ -1,0 +1,384 @@
+package dev.cascade.bench;
+
+import dev.cascade.data.Document;
+import dev.cascade.data.RetrievalSet;
+import dev.cascade.encoder.EncoderOptions;
+import dev.cascade.eval.RetrievalMetrics;
+import dev.cascade.eval.VectorIndex;
+import dev.cascade.model.ModelSpec;
+import dev.cascade.policy.ExitBounds;
+import dev.cascade.policy.Profile;
+import dev.cascade.runtime.CascadeEngine;
+import dev.cascade.runtime.CascadeRuntime;
+import dev.cascade.server.CascadeServer;
+import dev.cascade.server.ServerOptions;
+import dev.cascade.server.metrics.ServerMetrics;
+import dev.cascade.server.scheduler.SchedulerOptions;
+import dev.cascade.server.scheduler.StepPolicy;
+import dev.cascade.tokenize.TokenizedInput;
+import dev.cascade.tokenize.Truncation;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.function.Function;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * The serving benchmark, end to end in one run on one machine: ONNX Runtime in-process at its best
+ * batch size (the peer), the engine in-process with the {@code exact} profile, then a Cascade
+ * server on loopback driven by closed-loop clients sending single-input requests, for {@code exact}
+ * and {@code balanced}, with {@code balanced}'s Recall@10 on the javadoc-dev evaluation half;
+ * streaming latency; and the layer-wise scheduler's step policies against static batching under the
+ * same load. Prints a table and rewrites the {@code serving} section of {@code BENCHMARKS.md}.
+ */
+@Command(
+    name = "serving-benchmark",
+    mixinStandardHelpOptions = true,
+    description = "Served throughput and latency against in-process ONNX Runtime, in one run.")
+public final class ServingBenchmark implements Callable<Integer> {
+  static final String SECTION = "serving";
+  static final String COMMAND = "bench/serving.sh";
+
+  @Option(names = "--model", description = "Built-in model (default: ${DEFAULT-VALUE}).")
+  String model = ModelSpec.DEFAULT;
+
+  @Option(names = "--heads", description = "Heads file (default: the model's shipped heads).")
+  Path heads;
+
+  @Option(names = "--profiles", description = "Directory of extra profiles.")
+  Path profiles;
+
+  @Option(
+      names = "--profile",
+      description = "The early-exit profile to serve beside exact (default: ${DEFAULT-VALUE}).")
+  String earlyProfile = "balanced";
+
+  @Option(names = "--clients", split = ",", description = "Default: ${DEFAULT-VALUE}.")
+  int[] clients = {1, 4, 16, 64};
+
+  @Option(
+      names = "--peer-batch-sizes",
+      split = ",",
+      description = "Batch sizes tried for the peer (default: ${DEFAULT-VALUE}).")
+  int[] peerBatches = {1, 8, 16, 32, 64};
+
+  @Option(names = "--seconds", description = "Timed seconds per load run (${DEFAULT-VALUE}).")
+  double seconds = 12;
+
+  @Option(names = "--warmup", description = "Untimed seconds before each run (${DEFAULT-VALUE}).")
+  double warmup = 3;
+
+  @Option(
+      names = "--threads",
+      description = "Cores for the engines (default: all, ${DEFAULT-VALUE}).")
+  int threads = Runtime.getRuntime().availableProcessors();
+
+  @Option(names = "--policy", description = "The server's step policy (default: the server's).")
+  String policy;
+
+  @Option(
+      names = "--policy-clients",
+      description = "Clients for the step-policy comparison (default: ${DEFAULT-VALUE}).")
+  int policyClients = 16;
+
+  @Option(names = "--data", description = "Shared data directory (default: ../shared/data).")
+  Path data;
+
+  @Option(names = "--report", description = "Markdown file to update (default: ${DEFAULT-VALUE}).")
+  Path report = Path.of("BENCHMARKS.md");
+
+  @Option(names = "--no-report", description = "Print only; leave the Markdown file alone.")
+  boolean noReport;
+
+  /** The peer and the in-process engine on one workload. */
+  record PeerRow(
+      String workload,
+      double meanTokens,
+      Map<Integer, Double> ortByBatch,
+      int bestBatch,
+      double engine) {
+    double ort() {
+      return ortByBatch.get(bestBatch);
+    }
+  }
+
+  /** One closed-loop run against the server. */
+  record LoadRow(String profile, StepPolicy policy, LoadGenerator.Run run, double inputsPerStep) {}
+
+  /** Recall@10 of the server's answers for one profile. */
+  record RecallRow(String profile, RetrievalMetrics metrics, double meanLayers) {}
+
+  /** Streaming timings for one profile. */
+  record StreamRow(String profile, double firstP50, double finalP50, double events) {}
+
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new ServingBenchmark()).execute(args));
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    long begin = System.nanoTime();
+    String loadBefore = EngineBenchmark.loadAverage();
+    Path dataDir = data != null ? data : EngineBenchmark.findDataDir();
+    ModelSpec spec = ModelSpec.builtIn(model);
+    SchedulerOptions scheduling = SchedulerOptions.forCores(threads);
+    if (policy != null) {
+      scheduling = scheduling.withPolicy(StepPolicy.parse(policy));
+    }
+    RetrievalSet set = RetrievalSet.read(dataDir.resolve("javadoc-dev")).half(1);
+    List<String> queries = set.queries().stream().map(Document::text).toList();
+    int intraOp = Math.max(1, threads / scheduling.workers());
+    try (CascadeRuntime runtime =
+            CascadeRuntime.load(spec, new EncoderOptions(intraOp, 1), heads, profiles);
+        OrtEncoder ort = OrtEncoder.open(spec.name() + ".onnx", spec.pooling(), threads, false)) {
+      Profile exact = runtime.profile("exact");
+      runtime.profile(earlyProfile);
+      List<TokenizedInput> shortInputs =
+          runtime.model().tokenizer().tokenize(queries, Truncation.TRUNCATE);
+      Workload shortWork = new Workload("short (javadoc-dev queries)", shortInputs);
+      Workload longWork =
+          Workload.select(
+              "long (136-164 tokens)",
+              runtime.model().tokenizer(),
+              List.of(
+                  dataDir.resolve("man/corpus.jsonl"), dataDir.resolve("javadoc-dev/corpus.jsonl")),
+              136,
+              164,
+              256);
+
+      List<PeerRow> peers = new ArrayList<>();
+      for (Workload w : List.of(shortWork, longWork)) {
+        peers.add(peer(w, ort, runtime.engine(), exact));
+      }
+      double ortShort = peers.get(0).ort();
+
+      System.out.println("embedding the corpus at full depth for Recall@10 ...");
+      VectorIndex index = corpusIndex(runtime, set);
+
+      List<LoadRow> loads = new ArrayList<>();
+      List<RecallRow> recalls = new ArrayList<>();
+      List<StreamRow> streams = new ArrayList<>();
+      try (Served served = new Served(runtime, scheduling)) {
+        for (String profile : List.of("exact", earlyProfile)) {
+          for (int n : clients) {
+            loads.add(served.load(queries, profile, n, warmup, seconds));
+            print(loads.get(loads.size() - 1), ortShort);
+          }
+          recalls.add(served.recall(set, index, queries, profile));
+          streams.add(served.streaming(queries, profile));
+        }
+      }
+      List<LoadRow> policies = new ArrayList<>();
+      for (StepPolicy p : StepPolicy.values()) {
+        LoadRow same =
+            p == scheduling.policy()
+                ? loads.stream()
+                    .filter(r -> r.profile.equals(earlyProfile) && r.run.clients() == policyClients)
+                    .findFirst()
+                    .orElse(null)
+                : null;
+        if (same == null) {
+          try (Served served = new Served(runtime, scheduling.withPolicy(p))) {
+            same = served.load(queries, earlyProfile, policyClients, warmup, seconds);
+          }
+        }
+        policies.add(same);
+        print(same, ortShort);
+      }
+      double minutes = (System.nanoTime() - begin) / 60e9;
+      String markdown =
+          ServingReport.markdown(
+              new ServingReport.Context(
+                  spec,
+                  runtime.engine().exitLayers(),
+                  heads == null ? "shipped" : heads.toString(),
+                  earlyProfile,
+                  scheduling,
+                  intraOp,
+                  threads,
+                  ort.version(),
+                  seconds,
+                  warmup,
+                  set.queries().size(),
+                  loadBefore,
+                  EngineBenchmark.loadAverage(),
+                  minutes),
+              peers,
+              loads,
+              recalls,
+              streams,
+              policies);
+      System.out.println();
+      System.out.println(markdown);
+      if (!noReport) {
+        MarkdownSection.write(report, SECTION, markdown);
+        System.out.println("wrote section '" + SECTION + "' of " + report.toAbsolutePath());
+      }
+    }
+    return 0;
+  }
+
+  /** The peer at each batch size, interleaved with the engine's exact profile at the same size. */
+  private PeerRow peer(Workload w, OrtEncoder ort, CascadeEngine engine, Profile exact) {
+    Function<List<TokenizedInput>, float[][]> cascade =
+        inputs -> {
+          float[][] out = new float[inputs.size()][];
+          engine.run(
+              inputs,
+              exact,
+              ExitBounds.NONE,
+              e -> {
+                if (e.isFinal()) {
+                  out[e.input()] = e.embedding();
+                }
+              },
+              () -> null);
+          return out;
+        };
+    Map<Integer, Double> ortByBatch = new LinkedHashMap<>();
+    Map<Integer, Double> engineByBatch = new LinkedHashMap<>();
+    for (int b : peerBatches) {
+      Map<String, Samples> result =
+          Race.run(
+              List.of(new Contender("ort", ort::encode), new Contender("engine", cascade)),
+              w.batches(b),
+              3,
+              1.0,
+              8);
+      ortByBatch.put(b, result.get("ort").medianTextsPerSecond());
+      engineByBatch.put(b, result.get("engine").medianTextsPerSecond());
+      System.out.printf(
+          Locale.ROOT,
+          "%s batch %d: ort %.1f/s, engine exact %.1f/s%n",
+          w.name(),
+          b,
+          ortByBatch.get(b),
+          engineByBatch.get(b));
+    }
+    int best =
+        ortByBatch.entrySet().stream().max(Map.Entry.comparingByValue()).orElseThrow().getKey();
+    return new PeerRow(w.name(), w.meanTokens(), ortByBatch, best, engineByBatch.get(best));
+  }
+
+  /** The corpus at full depth, embedded in length order so that batches carry little padding. */
+  private static VectorIndex corpusIndex(CascadeRuntime runtime, RetrievalSet set) {
+    List<Document> docs = set.corpus();
+    List<TokenizedInput> inputs =
+        runtime
+            .model()
+            .tokenizer()
+            .tokenize(docs.stream().map(Document::text).toList(), Truncation.TRUNCATE);
+    Integer[] order = new Integer[docs.size()];
+    Arrays.setAll(order, i -> i);
+    Arrays.sort(order, Comparator.comparingInt(i -> inputs.get(i).length()));
+    float[][] vectors = new float[docs.size()][];
+    for (int from = 0; from < order.length; from += 32) {
+      List<Integer> chunk = Arrays.asList(order).subList(from, Math.min(order.length, from + 32));
+      float[][] out = runtime.model().encoder().encode(chunk.stream().map(inputs::get).toList());
+      for (int k = 0; k < chunk.size(); k++) {
+        vectors[chunk.get(k)] = out[k];
+      }
+    }
+    return new VectorIndex(docs.stream().map(Document::id).toList(), vectors);
+  }
+
+  private static void print(LoadRow row, double ort) {
+    LoadGenerator.Run r = row.run;
+    System.out.printf(
+        Locale.ROOT,
+        "%-8s %-7s %2d clients: %7.1f req/s (%.2fx ORT)  p50 %6.1f ms  p99 %6.1f ms  layers %.2f"
+            + "  inputs/step %.1f  errors %d%n",
+        row.profile,
+        row.policy.name().toLowerCase(Locale.ROOT),
+        r.clients(),
+        r.requestsPerSecond(),
+        r.requestsPerSecond() / ort,
+        r.p50(),
+        r.p99(),
+        r.meanLayers(),
+        row.inputsPerStep,
+        r.errors());
+  }
+
+  /** A server on loopback with its own metrics, and a load generator connected to it. */
+  private static final class Served implements AutoCloseable {
+    private final ServerMetrics metrics = new ServerMetrics();
+    private final CascadeServer server;
+    private final LoadGenerator generator;
+    private final StepPolicy policy;
+
+    Served(CascadeRuntime runtime, SchedulerOptions scheduling) throws Exception {
+      this.policy = scheduling.policy();
+      ServerOptions options = ServerOptions.defaults().withScheduler(scheduling);
+      server =
+          new CascadeServer(
+                  CascadeServer.netty("127.0.0.1", 0, Duration.ofSeconds(1)),
+                  runtime,
+                  options,
+                  metrics)
+              .start();
+      server.warmUp();
+      generator = new LoadGenerator("127.0.0.1:" + server.port(), 4);
+    }
+
+    LoadRow load(List<String> texts, String profile, int clients, double warmup, double seconds)
+        throws InterruptedException {
+      long steps0 = metrics.stepCount();
+      double inputs0 = metrics.stepInputsSum();
+      LoadGenerator.Run run = generator.closedLoop(texts, profile, clients, warmup, seconds);
+      long steps = metrics.stepCount() - steps0;
+      double perStep = steps == 0 ? Double.NaN : (metrics.stepInputsSum() - inputs0) / steps;
+      if (run.errors() > 0) {
+        System.out.println("errors: " + run.errors() + ", first: " + run.firstError());
+      }
+      return new LoadRow(profile, policy, run, perStep);
+    }
+
+    RecallRow recall(RetrievalSet set, VectorIndex index, List<String> queries, String profile)
+        throws InterruptedException {
+      long layers0 = metrics.layersComputed();
+      Map<Integer, float[]> embedded = generator.embedAll(queries, profile, 16);
+      double meanLayers = (double) (metrics.layersComputed() - layers0) / queries.size();
+      List<List<String>> rankings = new ArrayList<>();
+      List<Set<String>> relevant = new ArrayList<>();
+      for (int i = 0; i < queries.size(); i++) {
+        rankings.add(index.search(embedded.get(i), 10));
+        relevant.add(set.relevant().get(set.queries().get(i).id()));
+      }
+      return new RecallRow(profile, RetrievalMetrics.of(rankings, relevant), meanLayers);
+    }
+
+    StreamRow streaming(List<String> queries, String profile) {
+      int n = 40;
+      double[] first = new double[n];
+      double[] last = new double[n];
+      double events = 0;
+      for (int i = 0; i < n + 5; i++) {
+        LoadGenerator.StreamTiming t = generator.stream(queries.get(i % queries.size()), profile);
+        if (i >= 5) {
+          first[i - 5] = t.firstMs();
+          last[i - 5] = t.finalMs();
+          events += t.events();
+        }
+      }
+      return new StreamRow(
+          profile, Samples.percentile(first, 50), Samples.percentile(last, 50), events / n);
+    }
+
+    @Override
+    public void close() throws Exception {
+      generator.close();
+      server.stop();
+    }
+  }
+}

@@ -1,0 +1,38 @@
+package dev.cascade.server.scheduler;
+
+/**
+ * Which layer the scheduler runs next, when inputs wait at several. Within the chosen layer, inputs
+ * are taken oldest first, grouped by length, up to the batch token cap.
+ */
+public enum StepPolicy {
+  /**
+   * The layer of the oldest admitted input that is waiting: requests finish roughly in arrival
+   * order, and new inputs start as soon as older ones leave or stop.
+   */
+  OLDEST,
+  /** The deepest layer with waiting inputs: work in flight finishes before new work starts. */
+  DEEPEST,
+  /**
+   * The layer with the most waiting tokens, so that each step is as large as it can be: new inputs
+   * run up to the layer where earlier inputs wait and join them there. An input passed over for
+   * more steps than the model has layers is taken next, so none waits without bound.
+   */
+  FULLEST,
+  /**
+   * Static batching, for comparison: a batch is taken from the queue only when the previous one has
+   * finished, and runs until its last input stops; inputs that stop early leave it, but no new
+   * input joins it.
+   */
+  STATIC;
+
+  /** The policy named {@code name}, case-insensitively, with a message listing the choices. */
+  public static StepPolicy parse(String name) {
+    for (StepPolicy p : values()) {
+      if (p.name().equalsIgnoreCase(name)) {
+        return p;
+      }
+    }
+    throw new IllegalArgumentException(
+        "unknown step policy " + name + "; use oldest, deepest, fullest or static");
+  }
+}
