@@ -3,6 +3,7 @@ package dev.cascade.bench;
 import dev.cascade.data.Document;
 import dev.cascade.data.RetrievalSet;
 import dev.cascade.encoder.EncoderOptions;
+import dev.cascade.eval.EmbeddingCache;
 import dev.cascade.eval.RetrievalMetrics;
 import dev.cascade.eval.VectorIndex;
 import dev.cascade.model.ModelSpec;
@@ -70,7 +71,7 @@ public final class ServingBenchmark implements Callable<Integer> {
       names = "--peer-batch-sizes",
       split = ",",
       description = "Batch sizes tried for the peer (default: ${DEFAULT-VALUE}).")
-  int[] peerBatches = {1, 8, 16, 32, 64};
+  int[] peerBatches = {1, 8, 32};
 
   @Option(names = "--seconds", description = "Timed seconds per load run (${DEFAULT-VALUE}).")
   double seconds = 12;
@@ -90,6 +91,20 @@ public final class ServingBenchmark implements Callable<Integer> {
       names = "--policy-clients",
       description = "Clients for the step-policy comparison (default: ${DEFAULT-VALUE}).")
   int policyClients = 16;
+
+  @Option(
+      names = "--compare-workers",
+      description =
+          "Also run the policy comparison's load with this many workers, the cores split among"
+              + " them; 1 = skip (default: ${DEFAULT-VALUE}).")
+  int workers = 2;
+
+  @Option(
+      names = "--cache",
+      description =
+          "Directory caching the corpus's full-depth embeddings between runs (default:"
+              + " ${DEFAULT-VALUE}).")
+  Path cache = Path.of("bench/target/embedding-cache");
 
   @Option(names = "--data", description = "Shared data directory (default: ../shared/data).")
   Path data;
@@ -113,7 +128,12 @@ public final class ServingBenchmark implements Callable<Integer> {
   }
 
   /** One closed-loop run against the server. */
-  record LoadRow(String profile, StepPolicy policy, LoadGenerator.Run run, double inputsPerStep) {}
+  record LoadRow(
+      String profile,
+      String setup,
+      StepPolicy policy,
+      LoadGenerator.Run run,
+      double inputsPerStep) {}
 
   /** Recall@10 of the server's answers for one profile. */
   record RecallRow(String profile, RetrievalMetrics metrics, double meanLayers) {}
@@ -163,7 +183,7 @@ public final class ServingBenchmark implements Callable<Integer> {
       double ortShort = peers.get(0).ort();
 
       System.out.println("embedding the corpus at full depth for Recall@10 ...");
-      VectorIndex index = corpusIndex(runtime, set);
+      VectorIndex index = corpusIndex(runtime, set, cache);
 
       List<LoadRow> loads = new ArrayList<>();
       List<RecallRow> recalls = new ArrayList<>();
@@ -194,6 +214,17 @@ public final class ServingBenchmark implements Callable<Integer> {
         }
         policies.add(same);
         print(same, ortShort);
+      }
+      if (workers > 1) {
+        SchedulerOptions parallel = scheduling.withWorkers(workers);
+        try (CascadeRuntime split =
+                CascadeRuntime.load(
+                    spec, new EncoderOptions(Math.max(1, threads / workers), 1), heads, profiles);
+            Served served = new Served(split, parallel)) {
+          LoadRow row = served.load(queries, earlyProfile, policyClients, warmup, seconds);
+          policies.add(row);
+          print(row, ortShort);
+        }
       }
       double minutes = (System.nanoTime() - begin) / 60e9;
       String markdown =
@@ -252,9 +283,9 @@ public final class ServingBenchmark implements Callable<Integer> {
           Race.run(
               List.of(new Contender("ort", ort::encode), new Contender("engine", cascade)),
               w.batches(b),
-              3,
-              1.0,
-              8);
+              5,
+              1.5,
+              16);
       ortByBatch.put(b, result.get("ort").medianTextsPerSecond());
       engineByBatch.put(b, result.get("engine").medianTextsPerSecond());
       System.out.printf(
@@ -271,8 +302,14 @@ public final class ServingBenchmark implements Callable<Integer> {
   }
 
   /** The corpus at full depth, embedded in length order so that batches carry little padding. */
-  private static VectorIndex corpusIndex(CascadeRuntime runtime, RetrievalSet set) {
+  private static VectorIndex corpusIndex(CascadeRuntime runtime, RetrievalSet set, Path cache) {
     List<Document> docs = set.corpus();
+    List<String> ids = docs.stream().map(Document::id).toList();
+    String checksum = runtime.model().checksum();
+    var cached = EmbeddingCache.load(cache, checksum, docs);
+    if (cached.isPresent()) {
+      return new VectorIndex(ids, cached.get());
+    }
     List<TokenizedInput> inputs =
         runtime
             .model()
@@ -289,17 +326,18 @@ public final class ServingBenchmark implements Callable<Integer> {
         vectors[chunk.get(k)] = out[k];
       }
     }
-    return new VectorIndex(docs.stream().map(Document::id).toList(), vectors);
+    EmbeddingCache.store(cache, checksum, docs, vectors);
+    return new VectorIndex(ids, vectors);
   }
 
   private static void print(LoadRow row, double ort) {
     LoadGenerator.Run r = row.run;
     System.out.printf(
         Locale.ROOT,
-        "%-8s %-7s %2d clients: %7.1f req/s (%.2fx ORT)  p50 %6.1f ms  p99 %6.1f ms  layers %.2f"
+        "%-8s %-18s %2d clients: %7.1f req/s (%.2fx ORT)  p50 %6.1f ms  p99 %6.1f ms  layers %.2f"
             + "  inputs/step %.1f  errors %d%n",
         row.profile,
-        row.policy.name().toLowerCase(Locale.ROOT),
+        row.setup,
         r.clients(),
         r.requestsPerSecond(),
         r.requestsPerSecond() / ort,
@@ -316,9 +354,13 @@ public final class ServingBenchmark implements Callable<Integer> {
     private final CascadeServer server;
     private final LoadGenerator generator;
     private final StepPolicy policy;
+    private final String setup;
 
     Served(CascadeRuntime runtime, SchedulerOptions scheduling) throws Exception {
       this.policy = scheduling.policy();
+      this.setup =
+          scheduling.policy().name().toLowerCase(Locale.ROOT)
+              + (scheduling.workers() == 1 ? "" : ", " + scheduling.workers() + " workers");
       ServerOptions options = ServerOptions.defaults().withScheduler(scheduling);
       server =
           new CascadeServer(
@@ -341,7 +383,7 @@ public final class ServingBenchmark implements Callable<Integer> {
       if (run.errors() > 0) {
         System.out.println("errors: " + run.errors() + ", first: " + run.firstError());
       }
-      return new LoadRow(profile, policy, run, perStep);
+      return new LoadRow(profile, setup, policy, run, perStep);
     }
 
     RecallRow recall(RetrievalSet set, VectorIndex index, List<String> queries, String profile)

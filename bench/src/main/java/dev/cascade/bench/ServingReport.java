@@ -181,7 +181,7 @@ final class ServingReport {
     }
 
     LoadRow statik =
-        policies.stream().filter(r -> r.policy() == StepPolicy.STATIC).findFirst().orElseThrow();
+        policies.stream().filter(r -> r.setup().equals("static")).findFirst().orElseThrow();
     md.append(
         String.format(
             Locale.ROOT,
@@ -189,8 +189,8 @@ final class ServingReport {
             c.earlyProfile(),
             statik.run().clients()));
     md.append(
-        "Same load for each; `static` runs a batch until its last input stops and only then"
-            + " takes new inputs.\n\n");
+        "Same load for each, one worker unless said; `static` runs a batch until its last input"
+            + " stops and only then takes new inputs.\n\n");
     md.append(
         "| policy | requests/s | × static | p50 ms | p99 ms | p99 / p50 | layers | inputs per step"
             + " | errors |\n|---|---|---|---|---|---|---|---|---|\n");
@@ -200,7 +200,7 @@ final class ServingReport {
           String.format(
               Locale.ROOT,
               "| %s | %.1f | %.2fx | %.1f | %.1f | %.2f | %.2f | %.1f | %d |\n",
-              name(r.policy()),
+              r.setup(),
               run.requestsPerSecond(),
               run.requestsPerSecond() / statik.run().requestsPerSecond(),
               run.p50(),
@@ -224,7 +224,7 @@ final class ServingReport {
             / exactRecall;
     LoadRow layerwise =
         policies.stream()
-            .filter(r -> r.policy() == c.scheduling().policy())
+            .filter(r -> r.setup().equals(name(c.scheduling().policy())))
             .findFirst()
             .orElseThrow();
     md.append("| target | measured | |\n|---|---|---|\n");

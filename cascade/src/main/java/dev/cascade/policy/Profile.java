@@ -82,6 +82,11 @@ public record Profile(
         Double.NaN);
   }
 
+  /** Whether no threshold is set, so that inputs only stop at the last layer or a maximum exit. */
+  public boolean neverStops() {
+    return Arrays.stream(thresholds).allMatch(Double::isNaN);
+  }
+
   /** Whether an input may stop at exit {@code index} with {@code score}. */
   public boolean stops(int index, double score) {
     double t = thresholds[index];

@@ -82,6 +82,7 @@ public final class CascadeEngine {
     int[] exits = profile.exits();
     bounds.validate(layers, exits);
     int maxLayer = bounds.effectiveMax(layers, exits);
+    boolean skipHeads = profile.neverStops() && !listener.wantsIntermediate();
     float[][] previous = new float[inputs.size()][];
     long computed = 0;
     long evaluated = 0;
@@ -102,7 +103,10 @@ public final class CascadeEngine {
         while (exitIndex < exits.length && exits[exitIndex] < layer) {
           exitIndex++;
         }
-        boolean atExit = exitIndex < exits.length && exits[exitIndex] == layer;
+        boolean atExit =
+            exitIndex < exits.length
+                && exits[exitIndex] == layer
+                && (!skipHeads || layer == maxLayer);
         int[] ids = batch.ids();
         int[] lengths = batch.lengths();
         List<Integer> keep = new ArrayList<>();

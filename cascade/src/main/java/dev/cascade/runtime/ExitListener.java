@@ -8,4 +8,30 @@ package dev.cascade.runtime;
 @FunctionalInterface
 public interface ExitListener {
   void onEvent(ExitEvent event);
+
+  /**
+   * Whether events of exits where the input goes on are wanted. When not, and the profile never
+   * stops early, the exit heads are not run at all except at a maximum exit: a caller that only
+   * wants final embeddings of the {@code exact} profile pays for no head.
+   */
+  default boolean wantsIntermediate() {
+    return true;
+  }
+
+  /** A listener that receives final events only, and says so. */
+  static ExitListener finalsOnly(ExitListener finals) {
+    return new ExitListener() {
+      @Override
+      public void onEvent(ExitEvent event) {
+        if (event.isFinal()) {
+          finals.onEvent(event);
+        }
+      }
+
+      @Override
+      public boolean wantsIntermediate() {
+        return false;
+      }
+    };
+  }
 }

@@ -22,6 +22,7 @@ public final class InputRun {
   private final int maxLayer;
   private final int layers;
   private final ExitListener listener;
+  private final boolean skipHeads;
 
   float[] states;
   private int layer;
@@ -53,6 +54,7 @@ public final class InputRun {
     this.bounds = bounds;
     this.maxLayer = bounds.effectiveMax(layers, profile.exits());
     this.listener = listener;
+    this.skipHeads = profile.neverStops() && !listener.wantsIntermediate();
   }
 
   /** Layers computed so far. */
@@ -79,9 +81,15 @@ public final class InputRun {
     return input;
   }
 
-  /** Whether the profile evaluates an exit head at {@code layer} for this input. */
+  /**
+   * Whether an exit head runs at {@code layer} for this input: at the profile's exits up to the
+   * maximum exit, except where nothing could come of it ({@link ExitListener#wantsIntermediate}).
+   */
   boolean wantsHead(int layer) {
-    return layer < layers && layer <= maxLayer && exitIndexAt(layer) >= 0;
+    return layer < layers
+        && layer <= maxLayer
+        && (!skipHeads || layer == maxLayer)
+        && exitIndexAt(layer) >= 0;
   }
 
   void advanced() {

@@ -246,4 +246,42 @@ class CascadeEngineTest {
         assertThrows(IllegalArgumentException.class, () -> engine.step(List.of(a, b)));
     assertTrue(e.getMessage().contains("at one layer"), e.getMessage());
   }
+
+  @Test
+  void exactProfileForFinalsOnly_runsNoHeadButAtAMaximumExit() {
+    Profile exact = Profile.exact(model.spec().name(), model.checksum(), EXITS);
+    List<ExitEvent> finals = new ArrayList<>();
+    RunSummary summary =
+        engine.run(
+            inputs, exact, ExitBounds.NONE, ExitListener.finalsOnly(finals::add), () -> null);
+    assertEquals(0, summary.headsEvaluated());
+    assertEquals(inputs.size(), finals.size());
+    float[][] reference = model.encoder().encode(inputs);
+    for (ExitEvent e : finals) {
+      assertArrayEquals(reference[e.input()], e.embedding(), 1e-5f);
+    }
+
+    List<ExitEvent> capped = new ArrayList<>();
+    summary =
+        engine.run(
+            inputs, exact, new ExitBounds(0, 3), ExitListener.finalsOnly(capped::add), () -> null);
+    assertEquals(
+        inputs.size(), summary.headsEvaluated(), "the head at the maximum exit still runs");
+    capped.forEach(e -> assertEquals(StopReason.MAX_EXIT, e.reason()));
+
+    List<ExitEvent> stepped = new ArrayList<>();
+    InputRun run =
+        new InputRun(
+            inputs.get(0),
+            0,
+            exact,
+            ExitBounds.NONE,
+            engine,
+            ExitListener.finalsOnly(stepped::add));
+    while (!run.finished()) {
+      engine.step(List.of(run));
+    }
+    assertEquals(0, run.headsEvaluated());
+    assertArrayEquals(reference[0], stepped.get(0).embedding(), 2e-5f);
+  }
 }

@@ -95,8 +95,10 @@ public final class ServeCommand implements Callable<Integer> {
 
   @Option(
       names = "--step-policy",
-      defaultValue = "oldest",
-      description = "Layer to run next: oldest (default), deepest, or static (whole batches).")
+      defaultValue = "fullest",
+      description =
+          "Layer to run next: fullest (default; most waiting tokens), oldest, deepest, or static"
+              + " (whole batches).")
   String stepPolicy;
 
   @Option(

@@ -9,6 +9,7 @@ import dev.cascade.api.v1.GetModelInfoRequest;
 import dev.cascade.api.v1.ModelInfo;
 import dev.cascade.policy.StopReason;
 import dev.cascade.runtime.CascadeRuntime;
+import dev.cascade.runtime.ExitEvent;
 import dev.cascade.runtime.ExitListener;
 import dev.cascade.runtime.InputRun;
 import dev.cascade.runtime.RunSummary;
@@ -100,11 +101,8 @@ public final class EmbedderService extends EmbedderGrpc.EmbedderImplBase {
     }
     Embedding[] results = new Embedding[prepared.inputs().size()];
     ExitListener listener =
-        event -> {
-          if (event.isFinal()) {
-            results[event.input()] = Protos.embedding(event, prepared.dimensions());
-          }
-        };
+        ExitListener.finalsOnly(
+            event -> results[event.input()] = Protos.embedding(event, prepared.dimensions()));
     Ticket.Completion completion =
         completion(
             (summary, queueNanos, computeNanos) -> {
@@ -229,11 +227,19 @@ public final class EmbedderService extends EmbedderGrpc.EmbedderImplBase {
       BooleanSupplier ready,
       Ticket.Completion completion) {
     ExitListener metered =
-        event -> {
-          if (event.isFinal()) {
-            metrics.exit(event.layer(), event.reason(), event.truncated());
+        new ExitListener() {
+          @Override
+          public void onEvent(ExitEvent event) {
+            if (event.isFinal()) {
+              metrics.exit(event.layer(), event.reason(), event.truncated());
+            }
+            listener.onEvent(event);
           }
-          listener.onEvent(event);
+
+          @Override
+          public boolean wantsIntermediate() {
+            return listener.wantsIntermediate();
+          }
         };
     List<InputRun> runs = new ArrayList<>();
     for (int i = 0; i < prepared.inputs().size(); i++) {
