@@ -29,6 +29,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.function.DoubleSupplier;
 import java.util.function.Function;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -76,6 +77,13 @@ public final class ServingBenchmark implements Callable<Integer> {
   @Option(names = "--seconds", description = "Timed seconds per load run (${DEFAULT-VALUE}).")
   double seconds = 12;
 
+  @Option(
+      names = "--peer-seconds",
+      description =
+          "Seconds the peer is timed again at its best batch right before each load run, for that"
+              + " run's ratio (${DEFAULT-VALUE}).")
+  double peerSeconds = 4;
+
   @Option(names = "--warmup", description = "Untimed seconds before each run (${DEFAULT-VALUE}).")
   double warmup = 3;
 
@@ -106,6 +114,11 @@ public final class ServingBenchmark implements Callable<Integer> {
               + " ${DEFAULT-VALUE}).")
   Path cache = Path.of("bench/target/embedding-cache");
 
+  @Option(
+      names = "--policy-rounds",
+      description = "Runs per step policy, in rotating order, pooled (default: ${DEFAULT-VALUE}).")
+  int policyRounds = 2;
+
   @Option(names = "--data", description = "Shared data directory (default: ../shared/data).")
   Path data;
 
@@ -127,13 +140,46 @@ public final class ServingBenchmark implements Callable<Integer> {
     }
   }
 
-  /** One closed-loop run against the server. */
+  /**
+   * One closed-loop run against the server, with the peer's short-text throughput measured just
+   * before it, so that the ratio does not drift with the machine's load over the run.
+   */
   record LoadRow(
       String profile,
       String setup,
       StepPolicy policy,
       LoadGenerator.Run run,
-      double inputsPerStep) {}
+      double inputsPerStep,
+      double peer) {
+    double ratio() {
+      return run.requestsPerSecond() / peer;
+    }
+
+    /** Two runs of the same setup as one: their requests, time and steps pooled. */
+    LoadRow pool(LoadRow other) {
+      LoadGenerator.Run a = run;
+      LoadGenerator.Run b = other.run;
+      double[] latencies = new double[a.latenciesMs().length + b.latenciesMs().length];
+      System.arraycopy(a.latenciesMs(), 0, latencies, 0, a.latenciesMs().length);
+      System.arraycopy(
+          b.latenciesMs(), 0, latencies, a.latenciesMs().length, b.latenciesMs().length);
+      double wa = a.latenciesMs().length;
+      double wb = b.latenciesMs().length;
+      return new LoadRow(
+          profile,
+          setup,
+          policy,
+          new LoadGenerator.Run(
+              a.clients(),
+              a.seconds() + b.seconds(),
+              latencies,
+              a.errors() + b.errors(),
+              a.firstError() != null ? a.firstError() : b.firstError(),
+              (a.meanLayers() * wa + b.meanLayers() * wb) / (wa + wb)),
+          (inputsPerStep + other.inputsPerStep) / 2,
+          (peer + other.peer) / 2);
+    }
+  }
 
   /** Recall@10 of the server's answers for one profile. */
   record RecallRow(String profile, RetrievalMetrics metrics, double meanLayers) {}
@@ -180,7 +226,8 @@ public final class ServingBenchmark implements Callable<Integer> {
       for (Workload w : List.of(shortWork, longWork)) {
         peers.add(peer(w, ort, runtime.engine(), exact));
       }
-      double ortShort = peers.get(0).ort();
+      List<List<TokenizedInput>> peerBatches = shortWork.batches(peers.get(0).bestBatch());
+      DoubleSupplier peerNow = () -> timed(ort::encode, peerBatches, peerSeconds);
 
       System.out.println("embedding the corpus at full depth for Recall@10 ...");
       VectorIndex index = corpusIndex(runtime, set, cache);
@@ -191,29 +238,29 @@ public final class ServingBenchmark implements Callable<Integer> {
       try (Served served = new Served(runtime, scheduling)) {
         for (String profile : List.of("exact", earlyProfile)) {
           for (int n : clients) {
-            loads.add(served.load(queries, profile, n, warmup, seconds));
-            print(loads.get(loads.size() - 1), ortShort);
+            loads.add(served.load(queries, profile, n, warmup, seconds, peerNow));
+            print(loads.get(loads.size() - 1));
           }
           recalls.add(served.recall(set, index, queries, profile));
           streams.add(served.streaming(queries, profile));
         }
       }
-      List<LoadRow> policies = new ArrayList<>();
-      for (StepPolicy p : StepPolicy.values()) {
-        LoadRow same =
-            p == scheduling.policy()
-                ? loads.stream()
-                    .filter(r -> r.profile.equals(earlyProfile) && r.run.clients() == policyClients)
-                    .findFirst()
-                    .orElse(null)
-                : null;
-        if (same == null) {
+      Map<StepPolicy, LoadRow> byPolicy = new LinkedHashMap<>();
+      StepPolicy[] order = StepPolicy.values();
+      for (int round = 0; round < policyRounds; round++) {
+        for (int k = 0; k < order.length; k++) {
+          StepPolicy p = order[(round + k) % order.length];
           try (Served served = new Served(runtime, scheduling.withPolicy(p))) {
-            same = served.load(queries, earlyProfile, policyClients, warmup, seconds);
+            LoadRow row =
+                served.load(queries, earlyProfile, policyClients, warmup, seconds, peerNow);
+            print(row);
+            byPolicy.merge(p, row, LoadRow::pool);
           }
         }
-        policies.add(same);
-        print(same, ortShort);
+      }
+      List<LoadRow> policies = new ArrayList<>();
+      for (StepPolicy p : order) {
+        policies.add(byPolicy.get(p));
       }
       if (workers > 1) {
         SchedulerOptions parallel = scheduling.withWorkers(workers);
@@ -221,9 +268,9 @@ public final class ServingBenchmark implements Callable<Integer> {
                 CascadeRuntime.load(
                     spec, new EncoderOptions(Math.max(1, threads / workers), 1), heads, profiles);
             Served served = new Served(split, parallel)) {
-          LoadRow row = served.load(queries, earlyProfile, policyClients, warmup, seconds);
+          LoadRow row = served.load(queries, earlyProfile, policyClients, warmup, seconds, peerNow);
           policies.add(row);
-          print(row, ortShort);
+          print(row);
         }
       }
       double minutes = (System.nanoTime() - begin) / 60e9;
@@ -240,6 +287,7 @@ public final class ServingBenchmark implements Callable<Integer> {
                   ort.version(),
                   seconds,
                   warmup,
+                  policyRounds,
                   set.queries().size(),
                   loadBefore,
                   EngineBenchmark.loadAverage(),
@@ -330,17 +378,35 @@ public final class ServingBenchmark implements Callable<Integer> {
     return new VectorIndex(ids, vectors);
   }
 
-  private static void print(LoadRow row, double ort) {
+  /** Texts per second of {@code encode} over the batches, run for about {@code seconds}. */
+  static double timed(
+      Function<List<TokenizedInput>, float[][]> encode,
+      List<List<TokenizedInput>> batches,
+      double seconds) {
+    encode.apply(batches.get(0));
+    long start = System.nanoTime();
+    long until = start + (long) (seconds * 1e9);
+    int texts = 0;
+    for (int i = 0; System.nanoTime() < until; i++) {
+      List<TokenizedInput> batch = batches.get(i % batches.size());
+      encode.apply(batch);
+      texts += batch.size();
+    }
+    return texts / ((System.nanoTime() - start) / 1e9);
+  }
+
+  private static void print(LoadRow row) {
     LoadGenerator.Run r = row.run;
     System.out.printf(
         Locale.ROOT,
-        "%-8s %-18s %2d clients: %7.1f req/s (%.2fx ORT)  p50 %6.1f ms  p99 %6.1f ms  layers %.2f"
+        "%-8s %-18s %2d clients: %7.1f req/s (%.2fx ORT at %.1f)  p50 %6.1f ms  p99 %6.1f ms  layers %.2f"
             + "  inputs/step %.1f  errors %d%n",
         row.profile,
         row.setup,
         r.clients(),
         r.requestsPerSecond(),
-        r.requestsPerSecond() / ort,
+        row.ratio(),
+        row.peer,
         r.p50(),
         r.p99(),
         r.meanLayers(),
@@ -373,8 +439,15 @@ public final class ServingBenchmark implements Callable<Integer> {
       generator = new LoadGenerator("127.0.0.1:" + server.port(), 4);
     }
 
-    LoadRow load(List<String> texts, String profile, int clients, double warmup, double seconds)
+    LoadRow load(
+        List<String> texts,
+        String profile,
+        int clients,
+        double warmup,
+        double seconds,
+        DoubleSupplier peerNow)
         throws InterruptedException {
+      double peer = peerNow.getAsDouble();
       long steps0 = metrics.stepCount();
       double inputs0 = metrics.stepInputsSum();
       LoadGenerator.Run run = generator.closedLoop(texts, profile, clients, warmup, seconds);
@@ -383,7 +456,7 @@ public final class ServingBenchmark implements Callable<Integer> {
       if (run.errors() > 0) {
         System.out.println("errors: " + run.errors() + ", first: " + run.firstError());
       }
-      return new LoadRow(profile, setup, policy, run, perStep);
+      return new LoadRow(profile, setup, policy, run, perStep, peer);
     }
 
     RecallRow recall(RetrievalSet set, VectorIndex index, List<String> queries, String profile)
