@@ -330,19 +330,23 @@ public final class Encoder implements AutoCloseable {
    * embedding, in input order.
    */
   public float[][] encode(List<TokenizedInput> inputs) {
-    Padded padded = pad(inputs);
+    try (Result result = runTokens(pad(inputs), fusedPooled)) {
+      return rows((TFloat32) result.get(0), inputs.size());
+    }
+  }
+
+  /** Runs {@code fetch} on the padded token ids and mask; the caller closes the result. */
+  private Result runTokens(Padded padded, Operand<TFloat32> fetch) {
     try (TInt32 idTensor = padded.ids();
         TInt32 typeTensor = padded.types();
-        TFloat32 maskTensor = padded.mask();
-        Result result =
-            session
-                .runner()
-                .feed(ids, idTensor)
-                .feed(types, typeTensor)
-                .feed(mask, maskTensor)
-                .fetch(fusedPooled)
-                .run()) {
-      return rows((TFloat32) result.get(0), inputs.size());
+        TFloat32 maskTensor = padded.mask()) {
+      return session
+          .runner()
+          .feed(ids, idTensor)
+          .feed(types, typeTensor)
+          .feed(mask, maskTensor)
+          .fetch(fetch)
+          .run();
     }
   }
 
@@ -358,17 +362,7 @@ public final class Encoder implements AutoCloseable {
     for (int i = 0; i < rows.length; i++) {
       rows[i] = new float[lengths[i] * config.hiddenSize()];
     }
-    try (TInt32 idTensor = padded.ids();
-        TInt32 typeTensor = padded.types();
-        TFloat32 maskTensor = padded.mask();
-        Result result =
-            session
-                .runner()
-                .feed(ids, idTensor)
-                .feed(types, typeTensor)
-                .feed(mask, maskTensor)
-                .fetch(raggedEmbedded)
-                .run()) {
+    try (Result result = runTokens(padded, raggedEmbedded)) {
       scatter((TFloat32) result.get(0), rows);
     }
     return rows;

@@ -13,6 +13,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BooleanSupplier;
+import java.util.function.IntSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -178,29 +179,23 @@ public final class LayerScheduler implements AutoCloseable {
 
   /** Requests admitted and not yet finished. */
   public int requestsInFlight() {
-    lock.lock();
-    try {
-      return admittedRequests;
-    } finally {
-      lock.unlock();
-    }
+    return locked(() -> admittedRequests);
   }
 
   /** Inputs waiting for their next layer. */
   public int inputsWaiting() {
-    lock.lock();
-    try {
-      return waiting.stream().mapToInt(List::size).sum();
-    } finally {
-      lock.unlock();
-    }
+    return locked(() -> waiting.stream().mapToInt(List::size).sum());
   }
 
   /** Workers running a step. */
   public int busyWorkers() {
+    return locked(() -> busy);
+  }
+
+  private int locked(IntSupplier read) {
     lock.lock();
     try {
-      return busy;
+      return read.getAsInt();
     } finally {
       lock.unlock();
     }
