@@ -166,6 +166,15 @@ public final class CascadeEngine {
    * @param group unfinished inputs at one layer below the last
    */
   public void step(List<InputRun> group) {
+    step(group, new int[0]);
+  }
+
+  /**
+   * {@link #step(List)}, computing besides the group {@code ballast.length} rows of these token
+   * counts that belong to no input and are thrown away: the cost that batch-level early exit pays
+   * for stopped inputs it cannot drop from a batch, for comparison with dropping them.
+   */
+  public void step(List<InputRun> group, int[] ballast) {
     if (group.isEmpty()) {
       return;
     }
@@ -194,7 +203,13 @@ public final class CascadeEngine {
       states = encoder.embedRows(group.stream().map(InputRun::input).toList());
     }
     boolean last = layer + 1 == layers;
-    float[][] pooled = encoder.advanceRows(layer, states, lengths, last);
+    float[][] rows = Arrays.copyOf(states, n + ballast.length);
+    int[] rowLengths = Arrays.copyOf(lengths, n + ballast.length);
+    for (int i = 0; i < ballast.length; i++) {
+      rows[n + i] = new float[ballast[i] * encoder.config().hiddenSize()];
+      rowLengths[n + i] = ballast[i];
+    }
+    float[][] pooled = encoder.advanceRows(layer, rows, rowLengths, last);
     List<InputRun> atExit = new ArrayList<>();
     for (int i = 0; i < n; i++) {
       InputRun run = group.get(i);

@@ -100,7 +100,7 @@ public final class ServerMetrics {
   private final Histogram stepTokens =
       Histogram.builder()
           .name("cascade_step_tokens")
-          .help("Tokens in one layer step.")
+          .help("Tokens computed in one layer step.")
           .classicOnly()
           .classicExponentialUpperBounds(8, 2, 12)
           .register(registry);
@@ -192,6 +192,11 @@ public final class ServerMetrics {
 
   public long stepCount() {
     return steps.getLongValue();
+  }
+
+  /** Tokens summed over every step so far, rows computed for stopped inputs included. */
+  public double stepTokensSum() {
+    return stepTokens.collect().getDataPoints().get(0).getSum();
   }
 
   /** Inputs summed over every step so far. */

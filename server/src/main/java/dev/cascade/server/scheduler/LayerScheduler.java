@@ -6,6 +6,7 @@ import dev.cascade.runtime.InputRun;
 import dev.cascade.server.metrics.ServerMetrics;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.RejectedExecutionException;
@@ -37,6 +38,7 @@ public final class LayerScheduler implements AutoCloseable {
     final InputRun run;
     final Ticket ticket;
     long since;
+    int[] ballast = new int[0];
 
     Entry(InputRun run, Ticket ticket) {
       this.run = run;
@@ -55,6 +57,9 @@ public final class LayerScheduler implements AutoCloseable {
   private final Condition idle = lock.newCondition();
 
   private final List<Ticket> toFinish = new ArrayList<>();
+
+  /** Under {@link StepPolicy#STATIC}: token counts of the stopped inputs the batch carries on. */
+  private final List<Integer> ballast = new ArrayList<>();
 
   private long steps;
   private int admittedRequests;
@@ -301,9 +306,10 @@ public final class LayerScheduler implements AutoCloseable {
   }
 
   private void step(List<Entry> group) {
+    int[] carried = group.get(0).ballast;
     RuntimeException failure = null;
     try {
-      engine.step(group.stream().map(e -> e.run).toList());
+      engine.step(group.stream().map(e -> e.run).toList(), carried);
     } catch (RuntimeException e) {
       failure = e;
     }
@@ -320,11 +326,14 @@ public final class LayerScheduler implements AutoCloseable {
         if (t.stopped != null || t.failure != null) {
           if (!e.run.finished()) {
             e.run.abandon();
-            inBatch--;
+            leaveBatch();
           }
         } else if (e.run.finished()) {
           t.unfinished--;
-          inBatch--;
+          leaveBatch();
+          if (options.policy() == StepPolicy.STATIC && e.run.layer() < layers && inBatch > 0) {
+            ballast.add(e.run.tokens());
+          }
         } else {
           e.since = steps;
           waiting.get(e.run.layer()).add(e);
@@ -342,6 +351,14 @@ public final class LayerScheduler implements AutoCloseable {
     }
   }
 
+  /** An input that had started has finished or left; the batch's ballast goes with its last. */
+  private void leaveBatch() {
+    inBatch--;
+    if (inBatch == 0) {
+      ballast.clear();
+    }
+  }
+
   /** Marks a done ticket ended and releases its admission; true when the caller must finish it. */
   private boolean endIfDone(Ticket t) {
     if (t.ended || !t.done()) {
@@ -353,7 +370,7 @@ public final class LayerScheduler implements AutoCloseable {
     for (InputRun r : t.runs) {
       if (!r.finished()) {
         if (r.layer() > 0) {
-          inBatch--;
+          leaveBatch();
         }
         r.abandon();
       }
@@ -405,7 +422,10 @@ public final class LayerScheduler implements AutoCloseable {
         inBatch++;
       }
     }
-    metrics.step(layer, group.size(), group.stream().mapToLong(e -> e.run.tokens()).sum());
+    int[] carried = ballast.stream().mapToInt(Integer::intValue).toArray();
+    group.get(0).ballast = carried;
+    long tokens = group.stream().mapToLong(e -> e.run.tokens()).sum();
+    metrics.step(layer, group.size(), tokens + Arrays.stream(carried).sum());
     return group;
   }
 
@@ -496,7 +516,7 @@ public final class LayerScheduler implements AutoCloseable {
         }
         return best;
       }
-      case STATIC -> {
+      case STATIC, STATIC_SHRINKING -> {
         for (int l = layers - 1; l >= 1; l--) {
           if (hasReady(l)) {
             return l;

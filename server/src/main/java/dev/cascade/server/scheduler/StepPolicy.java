@@ -21,11 +21,17 @@ public enum StepPolicy {
   /** The deepest layer with waiting inputs: work in flight finishes before new work starts. */
   DEEPEST,
   /**
-   * Static batching, for comparison: a batch is taken from the queue only when the previous one has
-   * finished, and runs until its last input stops; inputs that stop early leave it, but no new
-   * input joins it.
+   * Static batching with batch-level early exit, for comparison: a batch is taken from the queue
+   * only when the previous one has finished, and all of it runs until its last input stops; an
+   * input that stops gets its answer at once, but its rows are computed on with the batch, as when
+   * a batch cannot shrink.
    */
-  STATIC;
+  STATIC,
+  /**
+   * Static batching whose stopped inputs leave the batch, for comparison: as {@link #STATIC}, but
+   * only the inputs still going are computed; new inputs still wait for the whole batch.
+   */
+  STATIC_SHRINKING;
 
   /** The policy named {@code name}, case-insensitively, with a message listing the choices. */
   public static StepPolicy parse(String name) {
@@ -35,6 +41,8 @@ public enum StepPolicy {
       }
     }
     throw new IllegalArgumentException(
-        "unknown step policy " + name + "; use oldest, deepest, fullest or static");
+        "unknown step policy "
+            + name
+            + "; use fullest, oldest, deepest, static or static_shrinking");
   }
 }

@@ -305,4 +305,27 @@ class LayerSchedulerTest {
     shortFirst.assertExact();
     longOnes.assertExact();
   }
+
+  @Test
+  void staticBatching_computesStoppedInputsOnUntilTheBatchEnds() {
+    double[] tokens = new double[2];
+    StepPolicy[] policies = {StepPolicy.STATIC, StepPolicy.STATIC_SHRINKING};
+    Request stopping = null;
+    for (int i = 0; i < 2; i++) {
+      ServerMetrics m = new ServerMetrics();
+      LayerScheduler scheduler =
+          LayerScheduler.manual(runtime.engine(), OPTIONS.withPolicy(policies[i]), m);
+      stopping = new Request("stops at layer 2", "and so does this").submit(scheduler, "balanced");
+      Request exact = new Request("runs all six layers").submit(scheduler, "exact");
+      assertEquals(6, runAll(scheduler));
+      exact.assertExact();
+      assertEquals(2, stopping.finals[0].layer());
+      tokens[i] = m.stepTokensSum();
+    }
+    double stoppedTokens = stopping.inputs.stream().mapToInt(TokenizedInput::length).sum();
+    assertEquals(
+        4 * stoppedTokens,
+        tokens[0] - tokens[1],
+        "layers 3 to 6 carry the stopped inputs' rows under static batching only");
+  }
 }
