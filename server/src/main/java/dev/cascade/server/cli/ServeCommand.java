@@ -97,8 +97,8 @@ public final class ServeCommand implements Callable<Integer> {
       names = "--step-policy",
       defaultValue = "fullest",
       description =
-          "Layer to run next: fullest (default; most waiting tokens), oldest, deepest, or static"
-              + " (whole batches).")
+          "Layer to run next: fullest (default; most waiting tokens), oldest, deepest; static"
+              + " and static_shrinking (whole batches) for comparison.")
   String stepPolicy;
 
   @Option(
