@@ -80,9 +80,9 @@ public final class ServingBenchmark implements Callable<Integer> {
   @Option(
       names = "--peer-seconds",
       description =
-          "Seconds the peer is timed again at its best batch right before each load run, for that"
-              + " run's ratio (${DEFAULT-VALUE}).")
-  double peerSeconds = 4;
+          "Seconds the peer is timed again at its best batch right before and right after each"
+              + " load run, for that run's ratio (${DEFAULT-VALUE}).")
+  double peerSeconds = 3;
 
   @Option(names = "--warmup", description = "Untimed seconds before each run (${DEFAULT-VALUE}).")
   double warmup = 3;
@@ -142,7 +142,8 @@ public final class ServingBenchmark implements Callable<Integer> {
 
   /**
    * One closed-loop run against the server, with the peer's short-text throughput measured just
-   * before it, so that the ratio does not drift with the machine's load over the run.
+   * before and just after it (the mean of the two), so that the ratio does not drift with the
+   * machine's load over the run.
    */
   record LoadRow(
       String profile,
@@ -447,10 +448,11 @@ public final class ServingBenchmark implements Callable<Integer> {
         double seconds,
         DoubleSupplier peerNow)
         throws InterruptedException {
-      double peer = peerNow.getAsDouble();
+      double before = peerNow.getAsDouble();
       long steps0 = metrics.stepCount();
       double inputs0 = metrics.stepInputsSum();
       LoadGenerator.Run run = generator.closedLoop(texts, profile, clients, warmup, seconds);
+      double peer = (before + peerNow.getAsDouble()) / 2;
       long steps = metrics.stepCount() - steps0;
       double perStep = steps == 0 ? Double.NaN : (metrics.stepInputsSum() - inputs0) / steps;
       if (run.errors() > 0) {

@@ -140,8 +140,8 @@ final class ServingReport {
         String.format(
             Locale.ROOT,
             "Each run's ratio is against the peer on the same short texts at its best batch size"
-                + " (b=%d), timed again right before that run, since the machine's speed drifts"
-                + " over a run (ORT column). Layers are encoder layers per input, heads not"
+                + " (b=%d), timed again right before and right after that run (their mean, the ORT"
+                + " column), since the machine's speed drifts over a run. Layers are encoder layers per input, heads not"
                 + " counted; inputs per step is the mean batch the scheduler formed across"
                 + " requests.\n\n",
             peers.get(0).bestBatch()));

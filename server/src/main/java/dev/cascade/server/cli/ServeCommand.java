@@ -95,9 +95,9 @@ public final class ServeCommand implements Callable<Integer> {
 
   @Option(
       names = "--step-policy",
-      defaultValue = "fullest",
+      defaultValue = "deepest",
       description =
-          "Layer to run next: fullest (default; most waiting tokens), oldest, deepest; static"
+          "Layer to run next: deepest (default), fullest (most waiting tokens), oldest; static"
               + " and static_shrinking (whole batches) for comparison.")
   String stepPolicy;
 

@@ -38,13 +38,15 @@ public final class LayerScheduler implements AutoCloseable {
     final InputRun run;
     final Ticket ticket;
     long since;
-    int[] ballast = new int[0];
 
     Entry(InputRun run, Ticket ticket) {
       this.run = run;
       this.ticket = ticket;
     }
   }
+
+  /** The inputs of one step, and the rows of stopped inputs a static batch carries with them. */
+  private record Step(List<Entry> group, int[] ballast) {}
 
   private final CascadeEngine engine;
   private final SchedulerOptions options;
@@ -252,11 +254,11 @@ public final class LayerScheduler implements AutoCloseable {
 
   private void work() {
     while (true) {
-      List<Entry> group;
+      Step step;
       List<Ticket> stopped;
       lock.lock();
       try {
-        while ((group = pick()) == null && toFinish.isEmpty()) {
+        while ((step = pick()) == null && toFinish.isEmpty()) {
           if (closed) {
             return;
           }
@@ -264,15 +266,15 @@ public final class LayerScheduler implements AutoCloseable {
         }
         stopped = new ArrayList<>(toFinish);
         toFinish.clear();
-        if (group != null) {
+        if (step != null) {
           busy++;
         }
       } finally {
         lock.unlock();
       }
       stopped.forEach(this::finish);
-      if (group != null) {
-        step(group);
+      if (step != null) {
+        run(step);
       }
     }
   }
@@ -284,32 +286,32 @@ public final class LayerScheduler implements AutoCloseable {
    * @return the number of inputs stepped; 0 when nothing was ready
    */
   int stepOnce() {
-    List<Entry> group;
+    Step step;
     List<Ticket> stopped;
     lock.lock();
     try {
-      group = pick();
+      step = pick();
       stopped = new ArrayList<>(toFinish);
       toFinish.clear();
-      if (group != null) {
+      if (step != null) {
         busy++;
       }
     } finally {
       lock.unlock();
     }
     stopped.forEach(this::finish);
-    if (group == null) {
+    if (step == null) {
       return 0;
     }
-    step(group);
-    return group.size();
+    run(step);
+    return step.group().size();
   }
 
-  private void step(List<Entry> group) {
-    int[] carried = group.get(0).ballast;
+  private void run(Step step) {
+    List<Entry> group = step.group();
     RuntimeException failure = null;
     try {
-      engine.step(group.stream().map(e -> e.run).toList(), carried);
+      engine.step(group.stream().map(e -> e.run).toList(), step.ballast());
     } catch (RuntimeException e) {
       failure = e;
     }
@@ -394,7 +396,7 @@ public final class LayerScheduler implements AutoCloseable {
   }
 
   /** The next step's inputs, taken off the waiting lists; null when there is nothing to run. */
-  private List<Entry> pick() {
+  private Step pick() {
     if (closed) {
       return null;
     }
@@ -423,10 +425,9 @@ public final class LayerScheduler implements AutoCloseable {
       }
     }
     int[] carried = ballast.stream().mapToInt(Integer::intValue).toArray();
-    group.get(0).ballast = carried;
     long tokens = group.stream().mapToLong(e -> e.run.tokens()).sum();
     metrics.step(layer, group.size(), tokens + Arrays.stream(carried).sum());
-    return group;
+    return new Step(group, carried);
   }
 
   /** Takes the inputs of requests that were cancelled or have expired off the waiting lists. */
