@@ -254,23 +254,10 @@ public final class LayerScheduler implements AutoCloseable {
 
   private void work() {
     while (true) {
-      Step step;
-      List<Ticket> stopped;
-      lock.lock();
-      try {
-        while ((step = pick()) == null && toFinish.isEmpty()) {
-          if (closed) {
-            return;
-          }
-          work.awaitUninterruptibly();
-        }
-        stopped = new ArrayList<>(toFinish);
-        toFinish.clear();
-        if (step != null) {
-          busy++;
-        }
-      } finally {
-        lock.unlock();
+      List<Ticket> stopped = new ArrayList<>();
+      Step step = take(true, stopped);
+      if (step == null && stopped.isEmpty()) {
+        return;
       }
       stopped.forEach(this::finish);
       if (step != null) {
@@ -286,25 +273,39 @@ public final class LayerScheduler implements AutoCloseable {
    * @return the number of inputs stepped; 0 when nothing was ready
    */
   int stepOnce() {
-    Step step;
-    List<Ticket> stopped;
-    lock.lock();
-    try {
-      step = pick();
-      stopped = new ArrayList<>(toFinish);
-      toFinish.clear();
-      if (step != null) {
-        busy++;
-      }
-    } finally {
-      lock.unlock();
-    }
+    List<Ticket> stopped = new ArrayList<>();
+    Step step = take(false, stopped);
     stopped.forEach(this::finish);
     if (step == null) {
       return 0;
     }
     run(step);
     return step.group().size();
+  }
+
+  /**
+   * The next step, counted as busy, with the requests found stopped moved into {@code stopped} for
+   * the caller to finish outside the lock.
+   *
+   * @param wait whether to wait for work; a waiting call returns null with nothing stopped only
+   *     once the scheduler is closed
+   */
+  private Step take(boolean wait, List<Ticket> stopped) {
+    lock.lock();
+    try {
+      Step step;
+      while ((step = pick()) == null && toFinish.isEmpty() && wait && !closed) {
+        work.awaitUninterruptibly();
+      }
+      stopped.addAll(toFinish);
+      toFinish.clear();
+      if (step != null) {
+        busy++;
+      }
+      return step;
+    } finally {
+      lock.unlock();
+    }
   }
 
   private void run(Step step) {

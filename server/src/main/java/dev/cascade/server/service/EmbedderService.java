@@ -91,12 +91,8 @@ public final class EmbedderService extends EmbedderGrpc.EmbedderImplBase {
   public void embed(EmbedRequest request, StreamObserver<EmbedResponse> observer) {
     ServerCallStreamObserver<EmbedResponse> call =
         (ServerCallStreamObserver<EmbedResponse>) observer;
-    PreparedRequest prepared;
-    try {
-      requireServing();
-      prepared = validator.prepare(request);
-    } catch (RuntimeException e) {
-      observer.onError(Errors.exception(e));
+    PreparedRequest prepared = prepareOrFail(request, observer);
+    if (prepared == null) {
       return;
     }
     Embedding[] results = new Embedding[prepared.inputs().size()];
@@ -136,12 +132,8 @@ public final class EmbedderService extends EmbedderGrpc.EmbedderImplBase {
   @Override
   public void embedStream(EmbedRequest request, StreamObserver<EmbedEvent> observer) {
     ServerCallStreamObserver<EmbedEvent> call = (ServerCallStreamObserver<EmbedEvent>) observer;
-    PreparedRequest prepared;
-    try {
-      requireServing();
-      prepared = validator.prepare(request);
-    } catch (RuntimeException e) {
-      observer.onError(Errors.exception(e));
+    PreparedRequest prepared = prepareOrFail(request, observer);
+    if (prepared == null) {
       return;
     }
     Context context = Context.current();
@@ -262,6 +254,17 @@ public final class EmbedderService extends EmbedderGrpc.EmbedderImplBase {
     return deadline != null && deadline.isExpired()
         ? StopReason.DEADLINE_EXCEEDED
         : StopReason.CANCELLED;
+  }
+
+  /** The validated request, or null once the call has been failed with the reason. */
+  private PreparedRequest prepareOrFail(EmbedRequest request, StreamObserver<?> observer) {
+    try {
+      requireServing();
+      return validator.prepare(request);
+    } catch (RuntimeException e) {
+      observer.onError(Errors.exception(e));
+      return null;
+    }
   }
 
   private void requireServing() {
