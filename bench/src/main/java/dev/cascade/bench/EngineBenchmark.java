@@ -18,6 +18,7 @@ import java.util.concurrent.Callable;
 import org.tensorflow.TensorFlow;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -71,14 +72,7 @@ public final class EngineBenchmark implements Callable<Integer> {
               + " spinning threads steal the cores they wait for when the machine is shared.")
   boolean ortSpinning;
 
-  @Option(names = "--data", description = "Shared data directory (default: ../shared/data).")
-  Path data;
-
-  @Option(names = "--report", description = "Markdown file to update (default: ${DEFAULT-VALUE}).")
-  Path report = Path.of("BENCHMARKS.md");
-
-  @Option(names = "--no-report", description = "Print only; leave the Markdown file alone.")
-  boolean noReport;
+  @Mixin ReportOptions output;
 
   /** One measured setting. */
   record Row(
@@ -112,7 +106,7 @@ public final class EngineBenchmark implements Callable<Integer> {
   public Integer call() throws Exception {
     long begin = System.nanoTime();
     String loadBefore = loadAverage();
-    Path dataDir = data != null ? data : findDataDir();
+    Path dataDir = output.dataDir();
     ModelSpec spec = ModelSpec.builtIn(model);
     try (EncoderModel engine = EncoderModel.load(spec, new EncoderOptions(threads, 1));
         OrtEncoder ort =
@@ -204,12 +198,7 @@ public final class EngineBenchmark implements Callable<Integer> {
                   loadAverage(),
                   minutes),
               rows);
-      System.out.println();
-      System.out.println(markdown);
-      if (!noReport) {
-        MarkdownSection.write(report, SECTION, markdown);
-        System.out.println("wrote section '" + SECTION + "' of " + report.toAbsolutePath());
-      }
+      output.publish(SECTION, markdown);
     }
     return 0;
   }
@@ -281,21 +270,6 @@ public final class EngineBenchmark implements Callable<Integer> {
   /** Mean FLOPs per text at each text's own length: the work padding adds is not counted. */
   static double usefulFlopsPerText(BertConfig c, List<TokenizedInput> texts) {
     return texts.stream().mapToDouble(t -> forwardFlops(c, t.length())).average().orElse(0);
-  }
-
-  /** {@code $CASCADE_DATA}, else the first {@code shared/data} beside this directory or above. */
-  static Path findDataDir() {
-    String env = System.getenv("CASCADE_DATA");
-    if (env != null) {
-      return Path.of(env);
-    }
-    for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
-      Path candidate = dir.resolveSibling("shared").resolve("data");
-      if (Files.isDirectory(candidate)) {
-        return candidate;
-      }
-    }
-    throw new IllegalStateException("shared/data not found beside the checkout; use --data");
   }
 
   /** The 1, 5 and 15 minute load averages from {@code /proc/loadavg}. */

@@ -53,7 +53,7 @@ public final class LoadCommand implements Callable<Integer> {
     Path file =
         texts != null
             ? texts
-            : EngineBenchmark.findDataDir().resolve("javadoc-dev").resolve("queries.jsonl");
+            : ReportOptions.findDataDir().resolve("javadoc-dev").resolve("queries.jsonl");
     List<String> inputs = Texts.read(file).stream().map(Document::text).toList();
     System.out.printf(
         Locale.ROOT,

@@ -33,6 +33,7 @@ import java.util.function.DoubleSupplier;
 import java.util.function.Function;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -119,14 +120,7 @@ public final class ServingBenchmark implements Callable<Integer> {
       description = "Runs per step policy, in rotating order, pooled (default: ${DEFAULT-VALUE}).")
   int policyRounds = 2;
 
-  @Option(names = "--data", description = "Shared data directory (default: ../shared/data).")
-  Path data;
-
-  @Option(names = "--report", description = "Markdown file to update (default: ${DEFAULT-VALUE}).")
-  Path report = Path.of("BENCHMARKS.md");
-
-  @Option(names = "--no-report", description = "Print only; leave the Markdown file alone.")
-  boolean noReport;
+  @Mixin ReportOptions output;
 
   /** The peer and the in-process engine on one workload. */
   record PeerRow(
@@ -201,7 +195,7 @@ public final class ServingBenchmark implements Callable<Integer> {
   public Integer call() throws Exception {
     long begin = System.nanoTime();
     String loadBefore = EngineBenchmark.loadAverage();
-    Path dataDir = data != null ? data : EngineBenchmark.findDataDir();
+    Path dataDir = output.dataDir();
     ModelSpec spec = ModelSpec.builtIn(model);
     SchedulerOptions scheduling = SchedulerOptions.forCores(threads);
     if (policy != null) {
@@ -303,12 +297,7 @@ public final class ServingBenchmark implements Callable<Integer> {
               recalls,
               streams,
               policies);
-      System.out.println();
-      System.out.println(markdown);
-      if (!noReport) {
-        MarkdownSection.write(report, SECTION, markdown);
-        System.out.println("wrote section '" + SECTION + "' of " + report.toAbsolutePath());
-      }
+      output.publish(SECTION, markdown);
     }
     return 0;
   }
