@@ -3,40 +3,56 @@ package dev.cascade.cli;
 import java.io.PrintStream;
 import java.util.Locale;
 
-/** A one-line progress bar on a terminal stream, redrawn in place. */
+/**
+ * A progress bar: on a terminal one line redrawn in place; redirected to a file or pipe, one line
+ * at every tenth of the way, so that logs stay readable.
+ */
 final class ProgressBar {
+  private static final int WIDTH = 30;
   private final PrintStream out;
-  private final int width;
+  private final boolean interactive;
   private long lastDraw;
+  private long lastTenth = -1;
 
   ProgressBar(PrintStream out) {
-    this.out = out;
-    this.width = 30;
+    this(out, System.console() != null);
   }
 
-  /**
-   * Redraws the bar at {@code done / total} with a label and a status, at most 10 times a second.
-   */
+  ProgressBar(PrintStream out, boolean interactive) {
+    this.out = out;
+    this.interactive = interactive;
+  }
+
+  /** Shows the bar at {@code done / total} with a label and a status. */
   void show(String label, long done, long total, String status) {
-    long now = System.nanoTime();
-    if (done < total && now - lastDraw < 100_000_000L) {
+    long percent = total == 0 ? 100 : 100 * done / total;
+    if (interactive) {
+      long now = System.nanoTime();
+      if (done < total && now - lastDraw < 100_000_000L) {
+        return;
+      }
+      lastDraw = now;
+    } else if (percent / 10 == lastTenth) {
       return;
     }
-    lastDraw = now;
-    int filled = total == 0 ? width : (int) (width * done / total);
+    lastTenth = percent / 10;
+    int filled = (int) (WIDTH * percent / 100);
     out.printf(
         Locale.ROOT,
-        "\r%-12s [%s%s] %3d%% %s",
+        interactive ? "\r%-12s [%s%s] %3d%% %s" : "%-12s [%s%s] %3d%% %s%n",
         label,
         "#".repeat(filled),
-        " ".repeat(width - filled),
-        total == 0 ? 100 : 100 * done / total,
+        " ".repeat(WIDTH - filled),
+        percent,
         status);
     out.flush();
   }
 
   /** Ends the current line. */
   void finish() {
-    out.println();
+    if (interactive) {
+      out.println();
+    }
+    lastTenth = -1;
   }
 }
