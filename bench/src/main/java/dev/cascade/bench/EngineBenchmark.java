@@ -7,6 +7,7 @@ import dev.cascade.encoder.EncoderOptions;
 import dev.cascade.model.BertConfig;
 import dev.cascade.model.ModelSpec;
 import dev.cascade.tokenize.TokenizedInput;
+import dev.cascade.vector.Vectors;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -225,7 +226,7 @@ public final class EngineBenchmark implements Callable<Integer> {
       for (Contender c : contenders.subList(1, contenders.size())) {
         float[][] actual = c.encode().apply(batch);
         for (int i = 0; i < batch.size(); i++) {
-          double cosine = cosine(expected[i], actual[i]);
+          double cosine = Vectors.cosine(expected[i], actual[i]);
           worst = Math.min(worst, cosine);
           if (!(cosine > MIN_COSINE)) {
             throw new IllegalStateException(
@@ -242,18 +243,6 @@ public final class EngineBenchmark implements Callable<Integer> {
       }
     }
     return worst;
-  }
-
-  static double cosine(float[] a, float[] b) {
-    double dot = 0;
-    double na = 0;
-    double nb = 0;
-    for (int i = 0; i < a.length; i++) {
-      dot += (double) a[i] * b[i];
-      na += (double) a[i] * a[i];
-      nb += (double) b[i] * b[i];
-    }
-    return dot / Math.sqrt(na * nb);
   }
 
   /**

@@ -9,6 +9,7 @@ import dev.cascade.runtime.CascadeRuntime;
 import dev.cascade.server.CascadeServer;
 import dev.cascade.server.ServerOptions;
 import dev.cascade.server.metrics.ServerMetrics;
+import dev.cascade.vector.Vectors;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -67,7 +68,7 @@ class LoadGeneratorTest {
       assertEquals(TEXTS.size(), embedded.size());
       float[][] reference = runtime.model().embed(TEXTS, dev.cascade.tokenize.Truncation.TRUNCATE);
       for (int i = 0; i < TEXTS.size(); i++) {
-        assertTrue(EngineBenchmark.cosine(reference[i], embedded.get(i)) > 0.9999);
+        assertTrue(Vectors.cosine(reference[i], embedded.get(i)) > 0.9999);
       }
       LoadGenerator.StreamTiming timing = generator.stream(TEXTS.get(0), "exact");
       assertEquals(1, timing.events(), "without heads, exact sends the final event only");

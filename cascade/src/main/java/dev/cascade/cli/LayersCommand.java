@@ -4,6 +4,7 @@ import dev.cascade.encoder.EncoderBatch;
 import dev.cascade.encoder.EncoderModel;
 import dev.cascade.tokenize.TokenizedInput;
 import dev.cascade.tokenize.Truncation;
+import dev.cascade.vector.Vectors;
 import java.io.PrintWriter;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -77,20 +78,12 @@ public final class LayersCommand implements Callable<Integer> {
         out.printf(
             "%5s  %14.4f  %9.2f  %9.2f%n",
             layer == 0 ? "emb" : Integer.toString(layer),
-            dot(pooled[layer], pooled[layers]),
+            Vectors.dot(pooled[layer], pooled[layers]),
             millis[layer],
             total);
       }
       out.flush();
       return 0;
     }
-  }
-
-  private static double dot(float[] a, float[] b) {
-    double sum = 0;
-    for (int i = 0; i < a.length; i++) {
-      sum += (double) a[i] * b[i];
-    }
-    return sum;
   }
 }

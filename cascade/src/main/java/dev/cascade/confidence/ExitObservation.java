@@ -1,5 +1,7 @@
 package dev.cascade.confidence;
 
+import dev.cascade.vector.Vectors;
+
 /**
  * What is known about one input at an exit when deciding whether it may stop there.
  *
@@ -22,13 +24,6 @@ public record ExitObservation(
 
   /** Cosine between this exit's and the previous exit's embedding; 0 at the first exit. */
   public double saturation() {
-    if (previous == null) {
-      return 0;
-    }
-    double dot = 0;
-    for (int i = 0; i < embedding.length; i++) {
-      dot += (double) embedding[i] * previous[i];
-    }
-    return dot;
+    return previous == null ? 0 : Vectors.dot(embedding, previous);
   }
 }

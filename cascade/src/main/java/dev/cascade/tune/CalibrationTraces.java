@@ -9,6 +9,7 @@ import dev.cascade.exit.HeadOutput;
 import dev.cascade.model.BertConfig;
 import dev.cascade.tokenize.TokenizedInput;
 import dev.cascade.tokenize.Truncation;
+import dev.cascade.vector.Vectors;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -111,7 +112,7 @@ public record CalibrationTraces(
 
   /** Cosine of input {@code i}'s embedding at exit {@code e} to its final embedding. */
   public double cosineToFinal(int i, int e) {
-    return dot(embeddings[i][e], finals[i]);
+    return Vectors.dot(embeddings[i][e], finals[i]);
   }
 
   /** The traces of the inputs at {@code rows}, in that order. */
@@ -129,13 +130,5 @@ public record CalibrationTraces(
       cst[k] = headCost[rows[k]];
     }
     return new CalibrationTraces(exits, layers, t, emb, nrm, fin, cst);
-  }
-
-  static double dot(float[] a, float[] b) {
-    double s = 0;
-    for (int i = 0; i < a.length; i++) {
-      s += (double) a[i] * b[i];
-    }
-    return s;
   }
 }

@@ -4,20 +4,16 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.cascade.model.ModelSpec;
+import dev.cascade.testing.BuiltInModels;
 import dev.cascade.testing.TestData;
-import dev.cascade.testing.Vectors;
 import dev.cascade.tokenize.TokenizedInput;
 import dev.cascade.tokenize.Truncation;
-import java.io.IOException;
+import dev.cascade.vector.Vectors;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -27,20 +23,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class BatchInvarianceTest {
   private static final double MIN_COSINE = 0.99999;
-  private static final Map<String, EncoderModel> MODELS = new LinkedHashMap<>();
-
-  @BeforeAll
-  static void loadModels() throws IOException {
-    for (String name : ModelSpec.BUILT_IN) {
-      MODELS.put(name, EncoderModel.load(ModelSpec.builtIn(name), EncoderOptions.defaults()));
-    }
-  }
-
-  @AfterAll
-  static void closeModels() {
-    MODELS.values().forEach(EncoderModel::close);
-    MODELS.clear();
-  }
+  @RegisterExtension static final BuiltInModels models = new BuiltInModels();
 
   /** Short and long inputs; the last is long enough to be truncated by MiniLM. */
   static List<String> mixedTexts() {
@@ -59,7 +42,7 @@ class BatchInvarianceTest {
   @ParameterizedTest(name = "{0}")
   @ValueSource(strings = {"bge-small-en-v1.5", "all-minilm-l6-v2"})
   void pooledEmbeddings_aloneAndInPaddedBatch_agreeAtEveryLayer(String name) {
-    EncoderModel model = MODELS.get(name);
+    EncoderModel model = models.get(name);
     Encoder encoder = model.encoder();
     List<TokenizedInput> inputs = model.tokenizer().tokenize(mixedTexts(), Truncation.TRUNCATE);
     int[] lengths = inputs.stream().mapToInt(TokenizedInput::length).toArray();
@@ -104,7 +87,7 @@ class BatchInvarianceTest {
   @ParameterizedTest(name = "{0}")
   @ValueSource(strings = {"bge-small-en-v1.5", "all-minilm-l6-v2"})
   void lastLayer_layerByLayer_matchesFusedEncodeInAnyRowOrder(String name) {
-    EncoderModel model = MODELS.get(name);
+    EncoderModel model = models.get(name);
     Encoder encoder = model.encoder();
     List<TokenizedInput> inputs = model.tokenizer().tokenize(mixedTexts(), Truncation.TRUNCATE);
     int longest = inputs.stream().mapToInt(TokenizedInput::length).max().orElseThrow();

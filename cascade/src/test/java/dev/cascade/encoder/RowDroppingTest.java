@@ -5,12 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.cascade.model.ModelSpec;
+import dev.cascade.testing.BuiltInModels;
 import dev.cascade.testing.TestData;
-import dev.cascade.testing.Vectors;
 import dev.cascade.tokenize.TokenizedInput;
 import dev.cascade.tokenize.Truncation;
-import java.io.IOException;
+import dev.cascade.vector.Vectors;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -21,9 +20,8 @@ import java.util.logging.Handler;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 import java.util.stream.IntStream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.tensorflow.Result;
@@ -34,20 +32,7 @@ import org.tensorflow.Result;
  */
 class RowDroppingTest {
   private static final double MIN_COSINE = 0.99999;
-  private static final Map<String, EncoderModel> MODELS = new LinkedHashMap<>();
-
-  @BeforeAll
-  static void loadModels() throws IOException {
-    for (String name : ModelSpec.BUILT_IN) {
-      MODELS.put(name, EncoderModel.load(ModelSpec.builtIn(name), EncoderOptions.defaults()));
-    }
-  }
-
-  @AfterAll
-  static void closeModels() {
-    MODELS.values().forEach(EncoderModel::close);
-    MODELS.clear();
-  }
+  @RegisterExtension static final BuiltInModels models = new BuiltInModels();
 
   /** Seven inputs of distinct lengths; the longest is row 4, the second longest row 1. */
   static List<TokenizedInput> inputs(EncoderModel model) {
@@ -83,7 +68,7 @@ class RowDroppingTest {
   @ParameterizedTest(name = "{0}")
   @ValueSource(strings = {"bge-small-en-v1.5", "all-minilm-l6-v2"})
   void retain_atSeveralLayers_leavesKeptRowsUnchangedAtEveryLaterLayer(String name) {
-    EncoderModel model = MODELS.get(name);
+    EncoderModel model = models.get(name);
     Encoder encoder = model.encoder();
     List<TokenizedInput> inputs = inputs(model);
     int[] lengths = inputs.stream().mapToInt(TokenizedInput::length).toArray();
@@ -159,8 +144,8 @@ class RowDroppingTest {
 
   @Test
   void retain_nothing_emptiesBatch() {
-    Encoder encoder = MODELS.get("all-minilm-l6-v2").encoder();
-    try (EncoderBatch batch = encoder.start(inputs(MODELS.get("all-minilm-l6-v2")))) {
+    Encoder encoder = models.get("all-minilm-l6-v2").encoder();
+    try (EncoderBatch batch = encoder.start(inputs(models.get("all-minilm-l6-v2")))) {
       batch.advance();
       batch.retain(new int[0]);
       assertEquals(0, batch.size());
@@ -174,7 +159,7 @@ class RowDroppingTest {
 
   @Test
   void retain_allRows_changesNothing() {
-    EncoderModel model = MODELS.get("all-minilm-l6-v2");
+    EncoderModel model = models.get("all-minilm-l6-v2");
     try (EncoderBatch batch = model.encoder().start(inputs(model))) {
       batch.advance();
       float[][] before = batch.pool();
@@ -192,7 +177,7 @@ class RowDroppingTest {
 
   @Test
   void retain_badRows_throwIllegalArgumentAndLeaveBatchIntact() {
-    EncoderModel model = MODELS.get("all-minilm-l6-v2");
+    EncoderModel model = models.get("all-minilm-l6-v2");
     try (EncoderBatch batch = model.encoder().start(inputs(model))) {
       batch.advance();
       batch.retain(new int[] {1, 2, 3, 4});
@@ -232,7 +217,7 @@ class RowDroppingTest {
    */
   @Test
   void retain_atSeveralLayers_closesEachReleasedResultOnce() {
-    EncoderModel model = MODELS.get("all-minilm-l6-v2");
+    EncoderModel model = models.get("all-minilm-l6-v2");
     Logger logger = Logger.getLogger(Result.class.getName());
     List<String> warnings = new CopyOnWriteArrayList<>();
     Handler handler =

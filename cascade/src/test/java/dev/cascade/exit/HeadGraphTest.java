@@ -12,6 +12,7 @@ import dev.cascade.model.OnnxBertReader;
 import dev.cascade.testing.TestData;
 import dev.cascade.tokenize.TokenizedInput;
 import dev.cascade.tokenize.Truncation;
+import dev.cascade.vector.Vectors;
 import java.io.InputStream;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -50,19 +51,11 @@ class HeadGraphTest {
         HeadOutput out = heads.apply(batch);
         assertEquals(texts.size(), out.embeddings().length);
         for (int i = 0; i < texts.size(); i++) {
-          double cos = dot(out.embeddings()[i], expected[i]);
+          double cos = Vectors.dot(out.embeddings()[i], expected[i]);
           assertTrue(cos > 0.99999, "input " + i + " cosine " + cos);
           assertTrue(out.norms()[i] > 1, "norm before normalisation " + out.norms()[i]);
         }
       }
     }
-  }
-
-  static double dot(float[] a, float[] b) {
-    double s = 0;
-    for (int i = 0; i < a.length; i++) {
-      s += (double) a[i] * b[i];
-    }
-    return s;
   }
 }

@@ -15,28 +15,20 @@ import dev.cascade.api.v1.GetModelInfoRequest;
 import dev.cascade.api.v1.ModelInfo;
 import dev.cascade.api.v1.ProfileInfo;
 import dev.cascade.api.v1.StopReason;
-import dev.cascade.runtime.CascadeRuntime;
-import dev.cascade.server.metrics.ServerMetrics;
 import dev.cascade.server.scheduler.SchedulerOptions;
 import dev.cascade.server.scheduler.StepPolicy;
-import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.inprocess.InProcessChannelBuilder;
-import io.grpc.inprocess.InProcessServerBuilder;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The Embedder service over an in-process transport, on MiniLM with test heads. */
 class EmbedderServiceTest {
@@ -54,24 +46,11 @@ class EmbedderServiceTest {
           "Returns the index-th value in the iterable's Iterator.",
           "Zürich, São Paulo and Kraków are cities.");
 
-  @TempDir static Path dir;
-  static CascadeRuntime runtime;
+  @RegisterExtension static final SharedRuntime runtime = new SharedRuntime();
 
-  ServerMetrics metrics;
-  CascadeServer server;
-  ManagedChannel channel;
+  InProcessServer served;
   EmbedderGrpc.EmbedderBlockingStub blocking;
   EmbedderGrpc.EmbedderStub async;
-
-  @BeforeAll
-  static void load() throws Exception {
-    runtime = TestRuntimes.miniLmWithHeads(dir);
-  }
-
-  @AfterAll
-  static void close() {
-    runtime.close();
-  }
 
   @BeforeEach
   void start() throws Exception {
@@ -79,22 +58,15 @@ class EmbedderServiceTest {
   }
 
   void start(ServerOptions options) throws Exception {
-    String name = InProcessServerBuilder.generateName();
-    metrics = new ServerMetrics();
-    server =
-        new CascadeServer(
-                InProcessServerBuilder.forName(name).directExecutor(), runtime, options, metrics)
-            .start();
-    server.warmUp();
-    channel = InProcessChannelBuilder.forName(name).directExecutor().build();
-    blocking = EmbedderGrpc.newBlockingStub(channel);
-    async = EmbedderGrpc.newStub(channel);
+    served = InProcessServer.start(runtime.get(), options);
+    served.server().warmUp();
+    blocking = EmbedderGrpc.newBlockingStub(served.channel());
+    async = EmbedderGrpc.newStub(served.channel());
   }
 
   @AfterEach
   void stop() throws Exception {
-    channel.shutdownNow();
-    server.stop();
+    served.close();
   }
 
   static EmbedRequest request(String profile, List<String> texts) {
@@ -124,7 +96,8 @@ class EmbedderServiceTest {
     assertEquals(2L * TEXTS.size(), response.getLayersComputed());
     assertEquals(4L * TEXTS.size(), response.getLayersSaved());
     assertTrue(response.hasQueueTime() && response.hasComputeTime());
-    assertEquals(TEXTS.size(), metrics.inputCount(2, dev.cascade.policy.StopReason.CONFIDENT));
+    assertEquals(
+        TEXTS.size(), served.metrics().inputCount(2, dev.cascade.policy.StopReason.CONFIDENT));
   }
 
   @Test
@@ -370,7 +343,7 @@ class EmbedderServiceTest {
     Status status = recorder.awaitStatus();
     assertEquals(Status.Code.INVALID_ARGUMENT, status.getCode());
     assertTrue(recorder.received().isEmpty());
-    assertEquals(0, metrics.callCount("EmbedStream", Status.Code.INTERNAL));
+    assertEquals(0, served.metrics().callCount("EmbedStream", Status.Code.INTERNAL));
   }
 
   // ---- flow control, cancellation, deadlines, overload ----
@@ -380,10 +353,11 @@ class EmbedderServiceTest {
    * event; the request stays in flight until the returned call is cancelled or read.
    */
   ClientRecorder<EmbedRequest, EmbedEvent> pausedStream(List<String> texts) {
-    long stalls = metrics.stallCount();
+    long stalls = served.metrics().stallCount();
     ClientRecorder<EmbedRequest, EmbedEvent> blocker = new ClientRecorder<>(0);
     async.embedStream(request("exact", texts), blocker);
-    Waits.until(() -> metrics.stallCount() > stalls, "the scheduler holds the slow reader back");
+    Waits.until(
+        () -> served.metrics().stallCount() > stalls, "the scheduler holds the slow reader back");
     return blocker;
   }
 
@@ -400,7 +374,7 @@ class EmbedderServiceTest {
 
     // The input waits after layer 2 (one event buffered, one to send): nothing was read.
     assertEquals(0, reader.received().size());
-    Waits.until(() -> server.busyWorkers() == 0, "the worker is free");
+    Waits.until(() -> served.server().busyWorkers() == 0, "the worker is free");
     EmbedResponse meanwhile = blocking.embed(request("exact", TEXTS));
     assertEquals(TEXTS.size(), meanwhile.getEmbeddingsCount());
     for (int layer = 1; layer <= 6; layer++) {
@@ -412,7 +386,7 @@ class EmbedderServiceTest {
 
   @Test
   void embedStream_clientCancels_stopsComputeAtNextLayer() throws Exception {
-    long before = metrics.layersComputed();
+    long before = served.metrics().layersComputed();
     ClientRecorder<EmbedRequest, EmbedEvent> reader = new ClientRecorder<>(1);
     async.embedStream(request("exact", TEXTS), reader);
     assertEquals(1, reader.next().getLayer());
@@ -420,8 +394,9 @@ class EmbedderServiceTest {
     assertEquals(Status.Code.CANCELLED, reader.awaitStatus().getCode());
 
     Waits.until(
-        () -> metrics.stoppedCount(dev.cascade.policy.StopReason.CANCELLED) == 1, "the run stops");
-    long computed = metrics.layersComputed() - before;
+        () -> served.metrics().stoppedCount(dev.cascade.policy.StopReason.CANCELLED) == 1,
+        "the run stops");
+    long computed = served.metrics().layersComputed() - before;
     assertTrue(computed > 0);
     assertTrue(
         computed < 6L * TEXTS.size(),
@@ -435,7 +410,7 @@ class EmbedderServiceTest {
             OPTIONS.scheduler().withQueue(8, 10_000).withPolicy(StepPolicy.STATIC)));
     // Static batching: a new request waits until the paused stream's batch has finished.
     ClientRecorder<EmbedRequest, EmbedEvent> blocker = pausedStream(TEXTS.subList(0, 1));
-    long before = metrics.layersComputed();
+    long before = served.metrics().layersComputed();
 
     StatusRuntimeException e =
         assertThrows(
@@ -446,9 +421,10 @@ class EmbedderServiceTest {
                     .embed(request("exact", java.util.Collections.nCopies(8, "queued text"))));
     assertEquals(Status.Code.DEADLINE_EXCEEDED, e.getStatus().getCode());
     Waits.until(
-        () -> metrics.droppedCount(dev.cascade.policy.StopReason.DEADLINE_EXCEEDED) == 1,
+        () -> served.metrics().droppedCount(dev.cascade.policy.StopReason.DEADLINE_EXCEEDED) == 1,
         "the queued request is dropped");
-    assertEquals(before, metrics.layersComputed(), "nothing was computed for the dropped request");
+    assertEquals(
+        before, served.metrics().layersComputed(), "nothing was computed for the dropped request");
     blocker.cancel();
     assertEquals(6, blocking.embed(request("exact", TEXTS.subList(0, 1))).getLayersComputed());
   }
@@ -464,7 +440,7 @@ class EmbedderServiceTest {
     assertEquals(Status.Code.DEADLINE_EXCEEDED, status.getCode());
     assertEquals(List.of(1, 2), reader.received().stream().map(EmbedEvent::getLayer).toList());
     Waits.until(
-        () -> metrics.stoppedCount(dev.cascade.policy.StopReason.DEADLINE_EXCEEDED) == 1,
+        () -> served.metrics().stoppedCount(dev.cascade.policy.StopReason.DEADLINE_EXCEEDED) == 1,
         "the run stops for the deadline");
   }
 
@@ -480,9 +456,9 @@ class EmbedderServiceTest {
         e.getStatus().getDescription());
 
     blocker.cancel();
-    Waits.until(() -> server.requestsInFlight() == 0, "the cancelled stream leaves");
+    Waits.until(() -> served.server().requestsInFlight() == 0, "the cancelled stream leaves");
     assertEquals(TEXTS.size(), blocking.embed(request("", TEXTS)).getEmbeddingsCount());
-    assertEquals(1, metrics.callCount("Embed", Status.Code.RESOURCE_EXHAUSTED));
+    assertEquals(1, served.metrics().callCount("Embed", Status.Code.RESOURCE_EXHAUSTED));
   }
 
   @Test
@@ -494,7 +470,7 @@ class EmbedderServiceTest {
             ROOMY.scheduler().withQueue(64, 100_000).withPolicy(StepPolicy.STATIC)));
     List<ClientRecorder<EmbedRequest, EmbedResponse>> calls = new ArrayList<>();
     ClientRecorder<EmbedRequest, EmbedEvent> blocker = pausedStream(TEXTS.subList(0, 1));
-    long steps = metrics.stepCount();
+    long steps = served.metrics().stepCount();
     for (int i = 0; i < 16; i++) {
       ClientRecorder<EmbedRequest, EmbedResponse> call = ClientRecorder.unbounded();
       async.embed(request("exact", List.of("request number " + i)), call);
@@ -504,8 +480,8 @@ class EmbedderServiceTest {
     for (ClientRecorder<EmbedRequest, EmbedResponse> call : calls) {
       assertEquals(Status.Code.OK, call.awaitStatus().getCode());
     }
-    Waits.until(() -> server.requestsInFlight() == 0, "every request has left");
-    assertEquals(6, metrics.stepCount() - steps, "one step per layer for all 16 requests");
+    Waits.until(() -> served.server().requestsInFlight() == 0, "every request has left");
+    assertEquals(6, served.metrics().stepCount() - steps, "one step per layer for all 16 requests");
   }
 
   static double norm(List<Float> v) {

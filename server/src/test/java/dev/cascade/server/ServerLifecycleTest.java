@@ -8,74 +8,46 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.cascade.api.v1.EmbedEvent;
 import dev.cascade.api.v1.EmbedRequest;
 import dev.cascade.api.v1.EmbedderGrpc;
-import dev.cascade.runtime.CascadeRuntime;
-import dev.cascade.server.metrics.ServerMetrics;
 import dev.cascade.server.scheduler.SchedulerOptions;
 import dev.cascade.server.scheduler.StepPolicy;
-import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.health.v1.HealthGrpc;
-import io.grpc.inprocess.InProcessChannelBuilder;
-import io.grpc.inprocess.InProcessServerBuilder;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Health and graceful shutdown over an in-process transport. */
 class ServerLifecycleTest {
-  @TempDir static Path dir;
-  static CascadeRuntime runtime;
+  @RegisterExtension static final SharedRuntime runtime = new SharedRuntime();
 
-  ServerMetrics metrics;
-  CascadeServer server;
-  ManagedChannel channel;
+  InProcessServer served;
   HealthGrpc.HealthBlockingStub health;
   EmbedderGrpc.EmbedderBlockingStub blocking;
   EmbedderGrpc.EmbedderStub async;
 
-  @BeforeAll
-  static void load() throws Exception {
-    runtime = TestRuntimes.miniLmWithHeads(dir);
-  }
-
-  @AfterAll
-  static void close() {
-    runtime.close();
-  }
-
   @BeforeEach
   void start() throws Exception {
-    String name = InProcessServerBuilder.generateName();
-    metrics = new ServerMetrics();
-    server =
-        new CascadeServer(
-                InProcessServerBuilder.forName(name).directExecutor(),
-                runtime,
-                new ServerOptions(
-                    8, 2000, 1, new SchedulerOptions(1, 4096, 4, 100_000, StepPolicy.FULLEST)),
-                metrics)
-            .start();
-    channel = InProcessChannelBuilder.forName(name).directExecutor().build();
-    health = HealthGrpc.newBlockingStub(channel);
-    blocking = EmbedderGrpc.newBlockingStub(channel);
-    async = EmbedderGrpc.newStub(channel);
+    served =
+        InProcessServer.start(
+            runtime.get(),
+            new ServerOptions(
+                8, 2000, 1, new SchedulerOptions(1, 4096, 4, 100_000, StepPolicy.FULLEST)));
+    health = HealthGrpc.newBlockingStub(served.channel());
+    blocking = EmbedderGrpc.newBlockingStub(served.channel());
+    async = EmbedderGrpc.newStub(served.channel());
   }
 
   @AfterEach
   void stop() throws Exception {
-    channel.shutdownNow();
-    server.stop();
+    served.close();
   }
 
   ServingStatus check(String service) {
@@ -98,7 +70,7 @@ class ServerLifecycleTest {
 
   @Test
   void health_afterWarmUp_servingAndEmbedWorks() {
-    server.warmUp();
+    served.server().warmUp();
 
     assertEquals(ServingStatus.SERVING, check(""));
     assertEquals(ServingStatus.SERVING, check(CascadeServer.SERVICE_NAME));
@@ -107,21 +79,21 @@ class ServerLifecycleTest {
 
   @Test
   void drain_inFlightStream_finishesWhileHealthNotServingAndNewCallsUnavailable() throws Exception {
-    server.warmUp();
+    served.server().warmUp();
     ClientRecorder<HealthCheckRequest, HealthCheckResponse> watch = ClientRecorder.unbounded();
-    HealthGrpc.newStub(channel)
+    HealthGrpc.newStub(served.channel())
         .watch(
             HealthCheckRequest.newBuilder().setService(CascadeServer.SERVICE_NAME).build(), watch);
     assertEquals(ServingStatus.SERVING, watch.next().getStatus());
     ClientRecorder<EmbedRequest, EmbedEvent> inFlight = new ClientRecorder<>(0);
     async.embedStream(request(List.of("a text in flight")), inFlight);
-    Waits.until(() -> metrics.stallCount() == 1, "the in-flight stream is paused mid-run");
+    Waits.until(() -> served.metrics().stallCount() == 1, "the in-flight stream is paused mid-run");
 
     CompletableFuture<Boolean> drained =
         CompletableFuture.supplyAsync(
             () -> {
               try {
-                return server.drain(Duration.ofSeconds(60));
+                return served.server().drain(Duration.ofSeconds(60));
               } catch (InterruptedException e) {
                 throw new IllegalStateException(e);
               }
@@ -142,16 +114,16 @@ class ServerLifecycleTest {
 
   @Test
   void drain_graceExpires_cancelsInFlightAndStopsItsCompute() throws Exception {
-    server.warmUp();
+    served.server().warmUp();
     ClientRecorder<EmbedRequest, EmbedEvent> inFlight = new ClientRecorder<>(0);
     async.embedStream(request(List.of("a text in flight")), inFlight);
-    Waits.until(() -> metrics.stallCount() == 1, "the in-flight stream is paused mid-run");
+    Waits.until(() -> served.metrics().stallCount() == 1, "the in-flight stream is paused mid-run");
 
-    assertFalse(server.drain(Duration.ofMillis(200)));
+    assertFalse(served.server().drain(Duration.ofMillis(200)));
 
     assertFalse(inFlight.awaitStatus().isOk());
     Waits.until(
-        () -> metrics.stoppedCount(dev.cascade.policy.StopReason.CANCELLED) == 1,
+        () -> served.metrics().stoppedCount(dev.cascade.policy.StopReason.CANCELLED) == 1,
         "the cancelled run stops");
   }
 }

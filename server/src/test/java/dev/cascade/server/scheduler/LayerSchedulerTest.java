@@ -10,46 +10,31 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.cascade.policy.ExitBounds;
 import dev.cascade.policy.Profile;
 import dev.cascade.policy.StopReason;
-import dev.cascade.runtime.CascadeRuntime;
 import dev.cascade.runtime.ExitEvent;
 import dev.cascade.runtime.InputRun;
 import dev.cascade.runtime.RunSummary;
-import dev.cascade.server.TestRuntimes;
+import dev.cascade.server.SharedRuntime;
 import dev.cascade.server.metrics.ServerMetrics;
 import dev.cascade.tokenize.TokenizedInput;
 import dev.cascade.tokenize.Truncation;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The layer-wise scheduler, stepped by hand on MiniLM (6 layers) with test heads. */
 class LayerSchedulerTest {
   private static final SchedulerOptions OPTIONS =
       new SchedulerOptions(1, 4096, 16, 100_000, StepPolicy.FULLEST);
 
-  @TempDir static Path dir;
-  static CascadeRuntime runtime;
+  @RegisterExtension static final SharedRuntime runtime = new SharedRuntime();
 
   ServerMetrics metrics;
-
-  @BeforeAll
-  static void load() throws Exception {
-    runtime = TestRuntimes.miniLmWithHeads(dir);
-  }
-
-  @AfterAll
-  static void close() {
-    runtime.close();
-  }
 
   @BeforeEach
   void newMetrics() {
@@ -67,7 +52,7 @@ class LayerSchedulerTest {
     Ticket ticket;
 
     Request(String... texts) {
-      inputs = runtime.model().tokenizer().tokenize(List.of(texts), Truncation.REFUSE);
+      inputs = runtime.get().model().tokenizer().tokenize(List.of(texts), Truncation.REFUSE);
       finals = new ExitEvent[texts.length];
     }
 
@@ -80,7 +65,7 @@ class LayerSchedulerTest {
         String profile,
         Supplier<StopReason> stop,
         BooleanSupplier ready) {
-      Profile p = runtime.profile(profile);
+      Profile p = runtime.get().profile(profile);
       List<InputRun> runs = new ArrayList<>();
       for (int i = 0; i < inputs.size(); i++) {
         runs.add(
@@ -89,7 +74,7 @@ class LayerSchedulerTest {
                 i,
                 p,
                 ExitBounds.NONE,
-                runtime.engine(),
+                runtime.get().engine(),
                 e -> {
                   if (e.isFinal()) {
                     finals[e.input()] = e;
@@ -123,7 +108,7 @@ class LayerSchedulerTest {
       assertEquals(1, completions);
       assertNotNull(summary, "the request ran");
       assertNull(summary.stopped());
-      float[][] reference = runtime.model().encoder().encode(inputs);
+      float[][] reference = runtime.get().model().encoder().encode(inputs);
       for (int i = 0; i < inputs.size(); i++) {
         assertEquals(6, finals[i].layer());
         assertArrayEquals(reference[i], finals[i].embedding(), 2e-5f);
@@ -141,7 +126,7 @@ class LayerSchedulerTest {
 
   @Test
   void requestsAdmittedTogether_shareEveryLayerStep() {
-    LayerScheduler scheduler = LayerScheduler.manual(runtime.engine(), OPTIONS, metrics);
+    LayerScheduler scheduler = LayerScheduler.manual(runtime.get().engine(), OPTIONS, metrics);
     List<Request> requests = new ArrayList<>();
     for (String text : List.of("first request", "the second one", "third", "and a fourth text")) {
       requests.add(new Request(text).submit(scheduler, "exact"));
@@ -154,7 +139,7 @@ class LayerSchedulerTest {
 
   @Test
   void fullest_newInputsCatchUpWithAnEarlierOneAndJoinItsSteps() {
-    LayerScheduler scheduler = LayerScheduler.manual(runtime.engine(), OPTIONS, metrics);
+    LayerScheduler scheduler = LayerScheduler.manual(runtime.get().engine(), OPTIONS, metrics);
     Request early = new Request("one earlier input").submit(scheduler, "exact");
     scheduler.stepOnce();
     scheduler.stepOnce();
@@ -174,7 +159,7 @@ class LayerSchedulerTest {
 
   @Test
   void stoppedInputsLeaveAtTheirExit() {
-    LayerScheduler scheduler = LayerScheduler.manual(runtime.engine(), OPTIONS, metrics);
+    LayerScheduler scheduler = LayerScheduler.manual(runtime.get().engine(), OPTIONS, metrics);
     Request balanced =
         new Request("stops at layer 2", "so does this one").submit(scheduler, "balanced");
     Request exact = new Request("runs to the end").submit(scheduler, "exact");
@@ -193,7 +178,8 @@ class LayerSchedulerTest {
   @Test
   void staticBatching_newInputsWaitUntilTheWholeBatchFinishes() {
     LayerScheduler scheduler =
-        LayerScheduler.manual(runtime.engine(), OPTIONS.withPolicy(StepPolicy.STATIC), metrics);
+        LayerScheduler.manual(
+            runtime.get().engine(), OPTIONS.withPolicy(StepPolicy.STATIC), metrics);
     Request first = new Request("in the first batch").submit(scheduler, "exact");
     scheduler.stepOnce();
     Request second = new Request("arrives during the first batch").submit(scheduler, "exact");
@@ -209,7 +195,8 @@ class LayerSchedulerTest {
   @Test
   void oldest_finishesTheOldestRequestBeforeStartingANewOne() {
     LayerScheduler scheduler =
-        LayerScheduler.manual(runtime.engine(), OPTIONS.withPolicy(StepPolicy.OLDEST), metrics);
+        LayerScheduler.manual(
+            runtime.get().engine(), OPTIONS.withPolicy(StepPolicy.OLDEST), metrics);
     Request first = new Request("an older request").submit(scheduler, "exact");
     scheduler.stepOnce();
     Request second = new Request("new", "and bigger", "request").submit(scheduler, "exact");
@@ -223,7 +210,7 @@ class LayerSchedulerTest {
 
   @Test
   void requestStoppedBeforeCompute_droppedWithoutComputingAnything() {
-    LayerScheduler scheduler = LayerScheduler.manual(runtime.engine(), OPTIONS, metrics);
+    LayerScheduler scheduler = LayerScheduler.manual(runtime.get().engine(), OPTIONS, metrics);
     Request expired =
         new Request("expired while queued")
             .submit(scheduler, "exact", () -> StopReason.DEADLINE_EXCEEDED, () -> true);
@@ -237,7 +224,7 @@ class LayerSchedulerTest {
 
   @Test
   void cancelledMidRun_leavesBeforeTheNextStep() {
-    LayerScheduler scheduler = LayerScheduler.manual(runtime.engine(), OPTIONS, metrics);
+    LayerScheduler scheduler = LayerScheduler.manual(runtime.get().engine(), OPTIONS, metrics);
     Request cancelled = new Request("cancelled", "after two layers").submit(scheduler, "exact");
     Request other = new Request("keeps going").submit(scheduler, "exact");
     scheduler.stepOnce();
@@ -255,7 +242,7 @@ class LayerSchedulerTest {
 
   @Test
   void requestNotReady_passedOverWhileOthersRun() {
-    LayerScheduler scheduler = LayerScheduler.manual(runtime.engine(), OPTIONS, metrics);
+    LayerScheduler scheduler = LayerScheduler.manual(runtime.get().engine(), OPTIONS, metrics);
     AtomicBoolean reading = new AtomicBoolean(false);
     Request slow =
         new Request("a slow reader's input").submit(scheduler, "exact", () -> null, reading::get);
@@ -272,7 +259,7 @@ class LayerSchedulerTest {
   @Test
   void admission_beyondRequestOrTokenBounds_refusedAtOnceNamingTheLimit() {
     LayerScheduler scheduler =
-        LayerScheduler.manual(runtime.engine(), OPTIONS.withQueue(2, 40), metrics);
+        LayerScheduler.manual(runtime.get().engine(), OPTIONS.withQueue(2, 40), metrics);
     new Request("one").submit(scheduler, "exact");
     new Request("two").submit(scheduler, "exact");
     RejectedExecutionException e =
@@ -296,7 +283,7 @@ class LayerSchedulerTest {
   @Test
   void batchTokenCap_groupsTheOldestInputWithTheClosestLengths() {
     LayerScheduler scheduler =
-        LayerScheduler.manual(runtime.engine(), OPTIONS.withBatchTokens(40), metrics);
+        LayerScheduler.manual(runtime.get().engine(), OPTIONS.withBatchTokens(40), metrics);
     String longText = "word ".repeat(15);
     Request shortFirst = new Request("short one", "short two").submit(scheduler, "exact");
     Request longOnes = new Request(longText, longText).submit(scheduler, "exact");
@@ -314,7 +301,7 @@ class LayerSchedulerTest {
     for (int i = 0; i < 2; i++) {
       ServerMetrics m = new ServerMetrics();
       LayerScheduler scheduler =
-          LayerScheduler.manual(runtime.engine(), OPTIONS.withPolicy(policies[i]), m);
+          LayerScheduler.manual(runtime.get().engine(), OPTIONS.withPolicy(policies[i]), m);
       stopping = new Request("stops at layer 2", "and so does this").submit(scheduler, "balanced");
       Request exact = new Request("runs all six layers").submit(scheduler, "exact");
       assertEquals(6, runAll(scheduler));
