@@ -11,13 +11,19 @@ import dev.cascade.server.scheduler.LayerScheduler;
 import dev.cascade.server.service.EmbedderService;
 import dev.cascade.tokenize.TokenizedInput;
 import dev.cascade.tokenize.Truncation;
+import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
 import io.grpc.Server;
 import io.grpc.ServerBuilder;
+import io.grpc.ServerCall;
 import io.grpc.ServerInterceptors;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.Status;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import io.grpc.util.MutableHandlerRegistry;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -31,9 +37,10 @@ import java.util.logging.Logger;
  * transport the given {@link ServerBuilder} makes.
  *
  * <p>Lifecycle: {@link #start()} listens, with health NOT_SERVING and Embedder calls refused with
- * UNAVAILABLE; {@link #warmUp()} runs a request through the engine and turns health SERVING; {@link
- * #drain(Duration)} turns health NOT_SERVING, refuses new calls with UNAVAILABLE, lets calls in
- * flight finish within a grace period, then stops. The runtime stays the caller's to close.
+ * UNAVAILABLE, while the model loads if need be ({@link #attach}); {@link #warmUp()} runs a request
+ * through the engine and turns health SERVING; {@link #drain(Duration)} turns health NOT_SERVING,
+ * refuses new calls with UNAVAILABLE, lets calls in flight finish within a grace period, then
+ * stops. The runtime stays the caller's to close.
  */
 public final class CascadeServer {
   private static final Logger log = Logger.getLogger(CascadeServer.class.getName());
@@ -41,30 +48,88 @@ public final class CascadeServer {
   /** The health service name of the Embedder; the empty name stands for the whole server. */
   public static final String SERVICE_NAME = EmbedderGrpc.SERVICE_NAME;
 
-  private final CascadeRuntime runtime;
-  private final LayerScheduler scheduler;
-  private final EmbedderService embedder;
+  private final ServerOptions options;
+  private final ServerMetrics metrics;
   private final HealthStatusManager health = new HealthStatusManager();
+  private final MutableHandlerRegistry embedderRegistry = new MutableHandlerRegistry();
   private final Server server;
+  private volatile CascadeRuntime runtime;
+  private volatile LayerScheduler scheduler;
+  private volatile EmbedderService embedder;
 
+  /**
+   * A server with no model yet: once started it answers health checks (NOT_SERVING) and refuses
+   * Embedder calls with UNAVAILABLE until {@link #attach} and {@link #warmUp()}, so that probes see
+   * a loading server rather than a closed port.
+   */
+  public CascadeServer(ServerBuilder<?> builder, ServerOptions options, ServerMetrics metrics) {
+    this.options = options;
+    this.metrics = metrics;
+    health.setStatus("", ServingStatus.NOT_SERVING);
+    health.setStatus(SERVICE_NAME, ServingStatus.NOT_SERVING);
+    embedderRegistry.addService(refusing("the model is loading; retry shortly"));
+    this.server =
+        builder
+            .addService(health.getHealthService())
+            .addService(ProtoReflectionServiceV1.newInstance())
+            .fallbackHandlerRegistry(embedderRegistry)
+            .build();
+  }
+
+  /**
+   * A server on {@code runtime}: {@link #CascadeServer(ServerBuilder, ServerOptions,
+   * ServerMetrics)} then {@link #attach}.
+   */
   public CascadeServer(
       ServerBuilder<?> builder,
       CascadeRuntime runtime,
       ServerOptions options,
       ServerMetrics metrics) {
-    this.runtime = runtime;
-    this.scheduler = new LayerScheduler(runtime.engine(), options.scheduler(), metrics);
+    this(builder, options, metrics);
+    attach(runtime);
+  }
+
+  /**
+   * Installs the Embedder service on {@code runtime}, before or after {@link #start()}. Its calls
+   * are refused with UNAVAILABLE until {@link #warmUp()}.
+   *
+   * @throws IllegalStateException if a runtime is already attached
+   */
+  public synchronized void attach(CascadeRuntime runtime) {
+    if (this.runtime != null) {
+      throw new IllegalStateException("a runtime is already attached");
+    }
+    LayerScheduler scheduler = new LayerScheduler(runtime.engine(), options.scheduler(), metrics);
     metrics.watchQueue(
         scheduler::requestsInFlight, scheduler::inputsWaiting, scheduler::busyWorkers);
-    this.embedder = new EmbedderService(runtime, options, scheduler, metrics);
-    health.setStatus("", ServingStatus.NOT_SERVING);
-    health.setStatus(SERVICE_NAME, ServingStatus.NOT_SERVING);
-    this.server =
-        builder
-            .addService(ServerInterceptors.intercept(embedder, new CallMetricsInterceptor(metrics)))
-            .addService(health.getHealthService())
-            .addService(ProtoReflectionServiceV1.newInstance())
-            .build();
+    EmbedderService embedder = new EmbedderService(runtime, options, scheduler, metrics);
+    this.scheduler = scheduler;
+    this.embedder = embedder;
+    this.runtime = runtime;
+    embedderRegistry.addService(
+        ServerInterceptors.intercept(embedder, new CallMetricsInterceptor(metrics)));
+  }
+
+  /** The Embedder service with every method closed at once with UNAVAILABLE and {@code reason}. */
+  private static ServerServiceDefinition refusing(String reason) {
+    ServerServiceDefinition.Builder definition =
+        ServerServiceDefinition.builder(EmbedderGrpc.getServiceDescriptor());
+    for (MethodDescriptor<?, ?> method : EmbedderGrpc.getServiceDescriptor().getMethods()) {
+      addRefusing(definition, method, reason);
+    }
+    return definition.build();
+  }
+
+  private static <ReqT, RespT> void addRefusing(
+      ServerServiceDefinition.Builder definition,
+      MethodDescriptor<ReqT, RespT> method,
+      String reason) {
+    definition.addMethod(
+        method,
+        (call, headers) -> {
+          call.close(Status.UNAVAILABLE.withDescription(reason), new Metadata());
+          return new ServerCall.Listener<>() {};
+        });
   }
 
   /**
@@ -95,6 +160,10 @@ public final class CascadeServer {
    * TensorFlow's first runs, then turns health SERVING.
    */
   public void warmUp() {
+    CascadeRuntime runtime = this.runtime;
+    if (runtime == null) {
+      throw new IllegalStateException("no runtime attached");
+    }
     List<TokenizedInput> inputs =
         List.of(
             runtime.model().tokenizer().tokenize("warm up", 0, Truncation.TRUNCATE),
@@ -126,12 +195,14 @@ public final class CascadeServer {
 
   /** Requests admitted to the scheduler and not finished. */
   public int requestsInFlight() {
-    return scheduler.requestsInFlight();
+    LayerScheduler scheduler = this.scheduler;
+    return scheduler == null ? 0 : scheduler.requestsInFlight();
   }
 
   /** Engine workers running a step. */
   public int busyWorkers() {
-    return scheduler.busyWorkers();
+    LayerScheduler scheduler = this.scheduler;
+    return scheduler == null ? 0 : scheduler.busyWorkers();
   }
 
   /** The port listened on, or -1 for transports without ports. */
@@ -147,16 +218,24 @@ public final class CascadeServer {
    * @return whether every call finished within the grace period
    */
   public boolean drain(Duration grace) throws InterruptedException {
-    health.enterTerminalState();
-    embedder.draining();
+    LayerScheduler scheduler;
+    synchronized (this) {
+      health.enterTerminalState();
+      scheduler = this.scheduler;
+      if (embedder != null) {
+        embedder.draining();
+      }
+    }
     server.shutdown();
     boolean clean = server.awaitTermination(grace.toMillis(), TimeUnit.MILLISECONDS);
     if (!clean) {
       server.shutdownNow();
       server.awaitTermination(5, TimeUnit.SECONDS);
     }
-    scheduler.shutdown(Duration.ofSeconds(5));
-    scheduler.close();
+    if (scheduler != null) {
+      scheduler.shutdown(Duration.ofSeconds(5));
+      scheduler.close();
+    }
     return clean;
   }
 

@@ -8,14 +8,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.cascade.api.v1.EmbedEvent;
 import dev.cascade.api.v1.EmbedRequest;
 import dev.cascade.api.v1.EmbedderGrpc;
+import dev.cascade.server.metrics.ServerMetrics;
 import dev.cascade.server.scheduler.SchedulerOptions;
 import dev.cascade.server.scheduler.StepPolicy;
+import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.health.v1.HealthGrpc;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.inprocess.InProcessServerBuilder;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -66,6 +70,53 @@ class ServerLifecycleTest {
         assertThrows(StatusRuntimeException.class, () -> blocking.embed(request(List.of("hi"))));
     assertEquals(Status.Code.UNAVAILABLE, e.getStatus().getCode());
     assertEquals("the server is warming up; retry shortly", e.getStatus().getDescription());
+  }
+
+  @Test
+  void health_whileTheModelLoads_notServingThenServingOnceAttachedAndWarm() throws Exception {
+    String name = InProcessServerBuilder.generateName();
+    CascadeServer loading =
+        new CascadeServer(
+                InProcessServerBuilder.forName(name).directExecutor(),
+                new ServerOptions(8, 2000, 1, SchedulerOptions.forCores(2)),
+                new ServerMetrics())
+            .start();
+    ManagedChannel channel = InProcessChannelBuilder.forName(name).directExecutor().build();
+    try {
+      HealthGrpc.HealthBlockingStub probe = HealthGrpc.newBlockingStub(channel);
+      EmbedderGrpc.EmbedderBlockingStub embedder = EmbedderGrpc.newBlockingStub(channel);
+      assertEquals(
+          ServingStatus.NOT_SERVING,
+          probe.check(HealthCheckRequest.getDefaultInstance()).getStatus());
+      StatusRuntimeException e =
+          assertThrows(StatusRuntimeException.class, () -> embedder.embed(request(List.of("a"))));
+      assertEquals(Status.Code.UNAVAILABLE, e.getStatus().getCode());
+      assertEquals("the model is loading; retry shortly", e.getStatus().getDescription());
+      assertEquals(0, loading.requestsInFlight());
+
+      loading.attach(runtime.get());
+      assertThrows(IllegalStateException.class, () -> loading.attach(runtime.get()));
+      loading.warmUp();
+
+      assertEquals(
+          ServingStatus.SERVING, probe.check(HealthCheckRequest.getDefaultInstance()).getStatus());
+      assertEquals(1, embedder.embed(request(List.of("a"))).getEmbeddingsCount());
+    } finally {
+      channel.shutdownNow();
+      loading.stop();
+    }
+  }
+
+  @Test
+  void stop_beforeAModelIsAttached_stopsCleanly() throws Exception {
+    CascadeServer loading =
+        new CascadeServer(
+                InProcessServerBuilder.forName(InProcessServerBuilder.generateName()),
+                new ServerOptions(8, 2000, 1, SchedulerOptions.forCores(2)),
+                new ServerMetrics())
+            .start();
+    assertTrue(loading.drain(Duration.ofSeconds(1)));
+    assertThrows(IllegalStateException.class, loading::warmUp);
   }
 
   @Test

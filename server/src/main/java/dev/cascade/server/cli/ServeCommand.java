@@ -9,6 +9,7 @@ import dev.cascade.server.metrics.MetricsEndpoint;
 import dev.cascade.server.metrics.ServerMetrics;
 import dev.cascade.server.scheduler.SchedulerOptions;
 import dev.cascade.server.scheduler.StepPolicy;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -139,30 +140,34 @@ public final class ServeCommand implements Callable<Integer> {
     ModelSpec modelSpec = ModelSpec.resolve(model, null);
     int threads = intraOpThreads == 0 ? Math.max(1, cores / scheduling.workers()) : intraOpThreads;
     ServerMetrics metrics = new ServerMetrics();
+    CascadeServer server =
+        new CascadeServer(CascadeServer.netty(host, port, grace), options, metrics).start();
+    MetricsEndpoint endpoint =
+        metricsPort < 0 ? null : MetricsEndpoint.start(metrics, host, metricsPort);
+    CountDownLatch drained = new CountDownLatch(1);
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  try {
+                    server.drain(grace);
+                  } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                  } finally {
+                    if (endpoint != null) {
+                      endpoint.close();
+                    }
+                    drained.countDown();
+                  }
+                },
+                "cascade-drain"));
+    out.printf(
+        "cascade: listening on %s:%d (health NOT_SERVING), loading %s%n",
+        host, server.port(), modelSpec.name());
+    out.flush();
     try (CascadeRuntime runtime =
         CascadeRuntime.load(modelSpec, new EncoderOptions(threads, 1), heads, profiles)) {
-      CascadeServer server =
-          new CascadeServer(CascadeServer.netty(host, port, grace), runtime, options, metrics)
-              .start();
-      MetricsEndpoint endpoint =
-          metricsPort < 0 ? null : MetricsEndpoint.start(metrics, host, metricsPort);
-      CountDownLatch drained = new CountDownLatch(1);
-      Runtime.getRuntime()
-          .addShutdownHook(
-              new Thread(
-                  () -> {
-                    try {
-                      server.drain(grace);
-                    } catch (InterruptedException e) {
-                      Thread.currentThread().interrupt();
-                    } finally {
-                      if (endpoint != null) {
-                        endpoint.close();
-                      }
-                      drained.countDown();
-                    }
-                  },
-                  "cascade-drain"));
+      server.attach(runtime);
       server.warmUp();
       out.printf(
           "cascade: serving %s (%d layers, exits %s) on %s:%d over %s; profiles %s (default %s)%n",
@@ -180,6 +185,9 @@ public final class ServeCommand implements Callable<Integer> {
       out.flush();
       server.blockUntilShutdown();
       drained.await();
+    } catch (RuntimeException | IOException e) {
+      server.stop();
+      throw e;
     }
     return 0;
   }
