@@ -233,12 +233,7 @@ public final class TrainHeadsCommand implements Callable<Integer> {
         corpora.forEach(c -> files.add(c.getFileName().toString()));
         training.put("documents", documents);
         training.put("derived_texts", derived);
-        training.put(
-            "derivation",
-            noDerive
-                ? "none"
-                : "per document: the first sentence (prose) or the words of the declared name and"
-                    + " parameters (code), and a random span of 6-14 words");
+        training.put("derivation", noDerive ? "none" : QueryDeriver.DESCRIPTION);
         training.put("head_type", type.id());
         training.put("source_half", sourceHalf);
         training.put("epochs", epochs);

@@ -72,6 +72,13 @@ public final class QueryDeriver {
           Map.entry("do", "Does"),
           Map.entry("on", "Handles"));
 
+  /** How the texts are derived, in a sentence, for the heads file's training record. */
+  public static final String DESCRIPTION =
+      "per document: for code, an API-doc style sentence from the declaration (verb, object,"
+          + " parameter types, returned type, thrown exception) and the declared name's and"
+          + " parameters' words; for prose, the first sentence and its clause without the"
+          + " subject, verb in the base form; and a random span of 6-14 words";
+
   private QueryDeriver() {}
 
   /** The derived texts of {@code text}; empty when it has too few words. */
