@@ -69,8 +69,9 @@ public final class TuneCommand implements Callable<Integer> {
       names = "--risk",
       defaultValue = "top10",
       description =
-          "cosine:TAU (early embedding's cosine to the final one below TAU) or top10 (top-10"
-              + " neighbours differ from full depth). Default: ${DEFAULT-VALUE}.")
+          "cosine:TAU (early embedding's cosine to the final one below TAU), top10 (top-10"
+              + " neighbours differ from full depth) or top10:M (one of the full-depth top M is"
+              + " not in the early top 10). Default: ${DEFAULT-VALUE}.")
   String risk;
 
   @Option(names = "--delta", defaultValue = "0.05", description = "Risk level δ.")
@@ -127,9 +128,10 @@ public final class TuneCommand implements Callable<Integer> {
           new ExitHeads(
               file, model.encoder().config(), model.spec().pooling(), EncoderOptions.defaults())) {
         VectorIndex index = null;
-        if (risk.trim().equalsIgnoreCase("top10")) {
+        if (RiskDefinition.searchesCorpus(risk)) {
           if (searched == null) {
-            throw new IllegalArgumentException("risk top10 needs --data or --corpus to search");
+            throw new IllegalArgumentException(
+                "risk " + risk + " needs --data or --corpus to search");
           }
           List<Document> docs = searched;
           ProgressBar bar = new ProgressBar(System.err);
