@@ -56,7 +56,8 @@ public final class EvalCommand implements Callable<Integer> {
       defaultValue = "all",
       description =
           "Queries to score: all, or half 0 or 1 of a deterministic split keyed by the relevant"
-              + " document's source page when the corpus names sources, else by query id."
+              + " document's source page when the corpus names sources, else by query id; 0.0"
+              + " and 0.1 (1.0, 1.1) split a half in two again."
               + " Default: ${DEFAULT-VALUE}.")
   String split;
 
@@ -138,7 +139,17 @@ public final class EvalCommand implements Callable<Integer> {
   }
 
   static RetrievalSet select(RetrievalSet set, String split) {
-    return split.equals("all") ? set : set.half(Integer.parseInt(split));
+    if (split.equals("all")) {
+      return set;
+    }
+    if (split.matches("[01]")) {
+      return set.half(Integer.parseInt(split));
+    }
+    if (split.matches("[01]\\.[01]")) {
+      return set.part(split.charAt(0) - '0', split.charAt(2) - '0');
+    }
+    throw new IllegalArgumentException(
+        "--split must be all, 0, 1, or a half of a half: 0.0, 0.1, 1.0 or 1.1; was " + split);
   }
 
   private static void print(

@@ -53,7 +53,9 @@ public final class TuneCommand implements Callable<Integer> {
   @Option(
       names = "--split",
       defaultValue = "0",
-      description = "With --data: the half of the queries to calibrate on (0, 1 or all).")
+      description =
+          "With --data: the queries to calibrate on: a half (0 or 1), a half of a half (0.0,"
+              + " 0.1, 1.0, 1.1) or all.")
   String split;
 
   @Option(names = "--calibration", description = "Calibration texts (.jsonl or plain text).")

@@ -70,6 +70,14 @@ public record RetrievalSet(
    * @param half 0 or 1
    */
   public RetrievalSet half(int half) {
+    return part(half, -1);
+  }
+
+  /**
+   * Half {@code quarter} of half {@code half} (see {@link Splits#quarter}), keyed as {@link #half};
+   * a quarter of -1 means the whole half.
+   */
+  public RetrievalSet part(int half, int quarter) {
     Map<String, String> sources = sourceById();
     boolean bySource = sources.values().stream().anyMatch(s -> !s.isEmpty());
     return withQueries(
@@ -79,7 +87,7 @@ public record RetrievalSet(
             String doc = relevant.get(q.id()).iterator().next();
             key = Splits.page(sources.getOrDefault(doc, doc));
           }
-          return Splits.half(key) == half;
+          return Splits.half(key) == half && (quarter < 0 || Splits.quarter(key) == quarter);
         });
   }
 

@@ -6,17 +6,28 @@ import java.security.NoSuchAlgorithmException;
 
 /**
  * Deterministic two-way splits by key, so that training, calibration and evaluation never share an
- * item: a key falls in the first half when the first byte of its SHA-256 is even.
+ * item: a key falls in the first half when the first byte of its SHA-256 is even, and each half
+ * splits again by the byte's second bit.
  */
 public final class Splits {
   private Splits() {}
 
   /** Which half {@code key} falls in: 0 or 1. */
   public static int half(String key) {
+    return firstByte(key) & 1;
+  }
+
+  /**
+   * Which half of its half {@code key} falls in (0 or 1), by the first byte's second bit, so that a
+   * half can itself be split in two, for example to choose among settings on calibration data.
+   */
+  public static int quarter(String key) {
+    return (firstByte(key) >> 1) & 1;
+  }
+
+  private static int firstByte(String key) {
     try {
-      byte[] digest =
-          MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8));
-      return digest[0] & 1;
+      return MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8))[0];
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
