@@ -121,11 +121,14 @@ public final class EvalCommand implements Callable<Integer> {
           CalibrationTraces traces =
               CalibrationTraces.record(
                   model, exitHeads, set.queries().stream().map(Document::text).toList(), d -> {});
+          String headsChecksum = heads.map(HeadsFile::checksum).orElse("");
           Map<String, Profile> offered =
-              Profiles.load(model.spec().name(), model.checksum(), exitHeads.layers(), null);
+              Profiles.load(
+                  model.spec().name(), model.checksum(), exitHeads.layers(), headsChecksum, null);
           for (String p : profiles) {
             Profile profile = offered.containsKey(p) ? offered.get(p) : Profile.read(Path.of(p));
             profile.requireBackbone(model.spec().name(), model.checksum());
+            profile.requireHeads(headsChecksum);
             rows.add(evaluation.scoreProfile(set, docs, set.queries(), traces, profile));
           }
         }

@@ -166,6 +166,7 @@ public final class TuneCommand implements Callable<Integer> {
                 name,
                 model.spec().name(),
                 model.checksum(),
+                file.checksum(),
                 checksum(texts));
         print(out, result);
         result.profile().write(this.out);

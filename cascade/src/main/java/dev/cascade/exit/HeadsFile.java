@@ -12,14 +12,19 @@ import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.security.DigestOutputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -94,6 +99,27 @@ public record HeadsFile(
               + " (weights sha256 "
               + checksum.substring(0, 12)
               + "...); train heads for this model with train-heads");
+    }
+  }
+
+  /**
+   * SHA-256 of this file's serialised form, as hex (what {@code sha256sum} prints for the file this
+   * code writes): what a profile tuned on these heads records, so that it is not applied to other
+   * heads.
+   */
+  public String checksum() {
+    try {
+      MessageDigest digest = MessageDigest.getInstance("SHA-256");
+      try (OutputStream out =
+          new BufferedOutputStream(
+              new DigestOutputStream(OutputStream.nullOutputStream(), digest), 1 << 20)) {
+        write(out);
+      }
+      return HexFormat.of().formatHex(digest.digest());
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
   }
 

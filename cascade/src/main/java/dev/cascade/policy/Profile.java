@@ -111,6 +111,29 @@ public record Profile(
     }
   }
 
+  /**
+   * The checksum ({@link dev.cascade.exit.HeadsFile#checksum()}) of the heads the thresholds were
+   * tuned on, from {@link #tunedFor}; empty for profiles bound to no heads, such as {@code exact}.
+   */
+  public String headsChecksum() {
+    return tunedFor.path("heads_sha256").asText("");
+  }
+
+  /** Throws unless this profile is bound to no heads or to the heads with {@code checksum}. */
+  public void requireHeads(String checksum) {
+    String bound = headsChecksum();
+    if (!bound.isEmpty() && !bound.equals(checksum)) {
+      throw new IllegalArgumentException(
+          "profile "
+              + name
+              + " was tuned on heads sha256 "
+              + abbreviate(bound)
+              + " but the loaded heads are sha256 "
+              + abbreviate(checksum)
+              + "; tune it again on these heads (cascade tune --heads ...)");
+    }
+  }
+
   private static String abbreviate(String checksum) {
     return checksum.length() > 12 ? checksum.substring(0, 12) + "..." : checksum;
   }

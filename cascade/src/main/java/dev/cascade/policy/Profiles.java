@@ -32,7 +32,8 @@ public final class Profiles {
    * @throws IllegalArgumentException when a profile in {@code directory} is for another model
    */
   public static Map<String, Profile> load(
-      String modelName, String checksum, int[] exits, Path directory) throws IOException {
+      String modelName, String checksum, int[] exits, String headsChecksum, Path directory)
+      throws IOException {
     Map<String, Profile> out = new LinkedHashMap<>();
     out.put("exact", Profile.exact(modelName, checksum, exits));
     for (String name : SHIPPED) {
@@ -40,7 +41,9 @@ public final class Profiles {
       try (InputStream in = Profiles.class.getClassLoader().getResourceAsStream(location)) {
         if (in != null) {
           Profile p = Profile.read(in, "classpath:" + location);
-          if (p.backboneChecksum().equals(checksum)) {
+          boolean sameHeads =
+              p.headsChecksum().isEmpty() || p.headsChecksum().equals(headsChecksum);
+          if (p.backboneChecksum().equals(checksum) && sameHeads) {
             out.put(p.name(), p);
           }
         }
@@ -54,6 +57,7 @@ public final class Profiles {
         for (Path file : files) {
           Profile p = Profile.read(file);
           p.requireBackbone(modelName, checksum);
+          p.requireHeads(headsChecksum);
           out.put(p.name(), p);
         }
       }

@@ -50,7 +50,12 @@ public final class CascadeRuntime implements AutoCloseable {
       }
       int[] exits = heads == null ? new int[0] : heads.layers();
       Map<String, Profile> profiles =
-          Profiles.load(spec.name(), model.checksum(), exits, profilesDir);
+          Profiles.load(
+              spec.name(),
+              model.checksum(),
+              exits,
+              file.map(HeadsFile::checksum).orElse(""),
+              profilesDir);
       return new CascadeRuntime(model, heads, profiles);
     } catch (IOException | RuntimeException e) {
       if (heads != null) {

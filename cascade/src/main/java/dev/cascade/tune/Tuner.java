@@ -37,6 +37,7 @@ public final class Tuner {
   /**
    * Tunes a profile.
    *
+   * @param headsChecksum the heads the traces were recorded with, recorded in the profile
    * @param calibrationChecksum identifies the calibration set, recorded in the profile
    */
   public static Result tune(
@@ -48,6 +49,7 @@ public final class Tuner {
       String name,
       String model,
       String backboneChecksum,
+      String headsChecksum,
       String calibrationChecksum) {
     int n = traces.size();
     List<Integer> order = new ArrayList<>();
@@ -92,6 +94,7 @@ public final class Tuner {
     tunedFor.put("risk", risk.id());
     tunedFor.put("delta", delta);
     tunedFor.put("epsilon", epsilon);
+    tunedFor.put("heads_sha256", headsChecksum);
     tunedFor.put("calibration_sha256", calibrationChecksum);
     tunedFor.put("calibration_inputs", n);
     tunedFor.put("scorer_fit_inputs", fit.size());

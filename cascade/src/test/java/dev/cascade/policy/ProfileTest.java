@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.cascade.confidence.ExitObservation;
 import dev.cascade.confidence.LogisticConfidence;
+import dev.cascade.exit.DefaultHeads;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -26,7 +27,11 @@ class ProfileTest {
         new int[] {4, 8},
         confidence,
         new double[] {Double.NaN, 0.8},
-        new ObjectMapper().createObjectNode().put("risk", "top10-differs").put("delta", 0.05),
+        new ObjectMapper()
+            .createObjectNode()
+            .put("risk", "top10-differs")
+            .put("delta", 0.05)
+            .put("heads_sha256", "c".repeat(64)),
         7.25);
   }
 
@@ -58,6 +63,35 @@ class ProfileTest {
             () -> sample().requireBackbone("all-minilm-l6-v2", "b".repeat(64)));
     assertTrue(e.getMessage().contains("bge-small-en-v1.5"), e.getMessage());
     assertTrue(e.getMessage().contains("all-minilm-l6-v2"), e.getMessage());
+  }
+
+  @Test
+  void requireHeads_otherHeads_refusedAndUnboundProfilesFitAnyHeads() {
+    sample().requireHeads("c".repeat(64));
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> sample().requireHeads("d".repeat(64)));
+    assertTrue(e.getMessage().contains("tuned on heads sha256 cccccccccccc"), e.getMessage());
+    assertTrue(e.getMessage().contains("loaded heads are sha256 dddddddddddd"), e.getMessage());
+    Profile.exact("bge-small-en-v1.5", "a".repeat(64), new int[] {4}).requireHeads("d".repeat(64));
+  }
+
+  @Test
+  void shippedProfiles_offeredOnlyWithTheHeadsTheyWereTunedOn(@TempDir Path dir) throws Exception {
+    String backbone = "828e1496d7fabb79cfa4dcd84fa38625c0d3d21da474a00f08db0f559940cf35";
+    String shippedHeads =
+        DefaultHeads.resolve(null, "bge-small-en-v1.5", backbone).orElseThrow().checksum();
+    int[] exits = {4, 6, 8};
+    assertEquals(
+        java.util.Set.of("exact", "balanced", "fast"),
+        Profiles.load("bge-small-en-v1.5", backbone, exits, shippedHeads, null).keySet());
+    assertEquals(
+        java.util.Set.of("exact"),
+        Profiles.load("bge-small-en-v1.5", backbone, exits, "e".repeat(64), null).keySet());
+    Profile own = sample();
+    own.write(dir.resolve("own.json"));
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> Profiles.load("bge-small-en-v1.5", "a".repeat(64), exits, "e".repeat(64), dir));
   }
 
   @Test
