@@ -71,7 +71,7 @@ public final class TrainHeadsCommand implements Callable<Integer> {
               + " output's extension) from one pass of the backbone. Default: ${DEFAULT-VALUE}.")
   List<String> headTypes;
 
-  @Option(names = "--epochs", defaultValue = "20", description = "Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--epochs", defaultValue = "40", description = "Default: ${DEFAULT-VALUE}.")
   int epochs;
 
   @Option(names = "--batch-size", defaultValue = "32", description = "Default: ${DEFAULT-VALUE}.")
