@@ -13,12 +13,14 @@ import dev.cascade.tokenize.TokenizedInput;
 import dev.cascade.tokenize.Truncation;
 import dev.cascade.tune.CalibrationTraces;
 import dev.cascade.tune.CascadeSimulation;
+import dev.cascade.tune.RiskDefinition;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.IntConsumer;
 
@@ -51,8 +53,9 @@ public final class ExitEvaluation {
    * @param metrics retrieval quality
    * @param meanCosine mean cosine of the query embedding to its full-depth embedding
    * @param p5Cosine 5th percentile of that cosine
-   * @param realisedRisk for a profile tuned on a cosine risk, the fraction of these queries that
-   *     stopped early with a cosine to their final embedding below the profile's τ; NaN otherwise
+   * @param realisedRisk for a profile, the fraction of these queries that stopped early with a risk
+   *     event as its tuning defined them (cosine or top-10, searched in this corpus); NaN for rows
+   *     that are not profiles and for profiles whose risk is unknown
    */
   public record Row(
       String name,
@@ -210,8 +213,8 @@ public final class ExitEvaluation {
     List<Set<String>> relevant = new ArrayList<>();
     double[] cosines = new double[queries.size()];
     double layers = 0;
-    String risk = profile.tunedFor().path("risk").asText("");
-    double tau = risk.startsWith("cosine<") ? Double.parseDouble(risk.substring(7)) : Double.NaN;
+    Optional<RiskDefinition> risk =
+        RiskDefinition.fromId(profile.tunedFor().path("risk").asText(""), index);
     int violations = 0;
     for (int q = 0; q < queries.size(); q++) {
       int stop = simulation.stopExit(q, profile.thresholds());
@@ -219,7 +222,7 @@ public final class ExitEvaluation {
       rankings.add(index.search(vector, 10));
       relevant.add(set.relevant().get(queries.get(q).id()));
       cosines[q] = VectorIndex.dot(vector, traces.finals()[q]);
-      if (stop >= 0 && cosines[q] < tau) {
+      if (stop >= 0 && risk.isPresent() && risk.get().violated(vector, traces.finals()[q])) {
         violations++;
       }
       layers += simulation.cost(q, stop);
@@ -232,7 +235,7 @@ public final class ExitEvaluation {
         RetrievalMetrics.of(rankings, relevant),
         Arrays.stream(cosines).average().orElse(Double.NaN),
         cosines[(int) Math.floor(0.05 * (cosines.length - 1))],
-        Double.isNaN(tau) ? Double.NaN : (double) violations / queries.size());
+        risk.isPresent() ? (double) violations / queries.size() : Double.NaN);
   }
 
   private static int[] poolLayers(int[] exits, int last) {

@@ -1,9 +1,12 @@
 package dev.cascade.tune;
 
 import dev.cascade.eval.VectorIndex;
+import dev.cascade.vector.Vectors;
 import java.util.HashSet;
-import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * What counts as a bad early exit for one input, as written in profiles: its early embedding's
@@ -13,11 +16,41 @@ import java.util.Locale;
  * the relevant document was among the first M at full depth.
  */
 public sealed interface RiskDefinition {
+  /**
+   * Whether stopping with embedding {@code early}, whose full-depth one is {@code last}, is one.
+   */
+  boolean violated(float[] early, float[] last);
+
   /** {@code [input][exit]}: whether stopping input i at exit e is a risk event. */
-  boolean[][] violations(CalibrationTraces traces);
+  default boolean[][] violations(CalibrationTraces traces) {
+    boolean[][] out = new boolean[traces.size()][traces.exits().length];
+    for (int i = 0; i < traces.size(); i++) {
+      for (int e = 0; e < traces.exits().length; e++) {
+        out[i][e] = violated(traces.embeddings()[i][e], traces.finals()[i]);
+      }
+    }
+    return out;
+  }
 
   /** How the definition is written in profiles and on the command line. */
   String id();
+
+  /**
+   * The definition a profile records as {@link #id()}, searching {@code index} where it needs a
+   * corpus; empty when the id is unknown (profiles written by hand).
+   */
+  static Optional<RiskDefinition> fromId(String id, VectorIndex index) {
+    if (id.startsWith("cosine<")) {
+      return Optional.of(new Cosine(Double.parseDouble(id.substring(7))));
+    }
+    if (id.equals("top10-differs")) {
+      return Optional.of(new TopTen(index));
+    }
+    Matcher kept = Pattern.compile("full-top(\\d+)-outside-top10").matcher(id);
+    return kept.matches()
+        ? Optional.of(new TopKept(index, Integer.parseInt(kept.group(1))))
+        : Optional.empty();
+  }
 
   /** Whether {@code text} names a risk that searches a corpus ({@code top10}, {@code top10:M}). */
   static boolean searchesCorpus(String text) {
@@ -63,14 +96,8 @@ public sealed interface RiskDefinition {
     }
 
     @Override
-    public boolean[][] violations(CalibrationTraces traces) {
-      boolean[][] out = new boolean[traces.size()][traces.exits().length];
-      for (int i = 0; i < traces.size(); i++) {
-        for (int e = 0; e < traces.exits().length; e++) {
-          out[i][e] = traces.cosineToFinal(i, e) < tau;
-        }
-      }
-      return out;
+    public boolean violated(float[] early, float[] last) {
+      return Vectors.dot(early, last) < tau;
     }
 
     @Override
@@ -82,16 +109,8 @@ public sealed interface RiskDefinition {
   /** The early top-10 neighbours differ (as a set) from the full-depth top-10. */
   record TopTen(VectorIndex index) implements RiskDefinition {
     @Override
-    public boolean[][] violations(CalibrationTraces traces) {
-      boolean[][] out = new boolean[traces.size()][traces.exits().length];
-      for (int i = 0; i < traces.size(); i++) {
-        HashSet<String> full = new HashSet<>(index.search(traces.finals()[i], 10));
-        for (int e = 0; e < traces.exits().length; e++) {
-          List<String> early = index.search(traces.embeddings()[i][e], 10);
-          out[i][e] = !full.equals(new HashSet<>(early));
-        }
-      }
-      return out;
+    public boolean violated(float[] early, float[] last) {
+      return !new HashSet<>(index.search(last, 10)).equals(new HashSet<>(index.search(early, 10)));
     }
 
     @Override
@@ -109,15 +128,8 @@ public sealed interface RiskDefinition {
     }
 
     @Override
-    public boolean[][] violations(CalibrationTraces traces) {
-      boolean[][] out = new boolean[traces.size()][traces.exits().length];
-      for (int i = 0; i < traces.size(); i++) {
-        List<String> full = index.search(traces.finals()[i], kept);
-        for (int e = 0; e < traces.exits().length; e++) {
-          out[i][e] = !new HashSet<>(index.search(traces.embeddings()[i][e], 10)).containsAll(full);
-        }
-      }
-      return out;
+    public boolean violated(float[] early, float[] last) {
+      return !new HashSet<>(index.search(early, 10)).containsAll(index.search(last, kept));
     }
 
     @Override

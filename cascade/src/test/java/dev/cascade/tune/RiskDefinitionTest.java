@@ -3,6 +3,7 @@ package dev.cascade.tune;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cascade.eval.VectorIndex;
 import java.util.ArrayList;
@@ -57,6 +58,19 @@ class RiskDefinitionTest {
         new boolean[] {false, true, true, true},
         RiskDefinition.parse("top10", index).violations(t)[0]);
     assertEquals("full-top3-outside-top10", RiskDefinition.parse("top10:3", index).id());
+  }
+
+  @Test
+  void fromId_readsBackWhatProfilesRecord() {
+    VectorIndex index = circle();
+    CalibrationTraces t = traces(0, 45, 100, 180);
+    for (String text : List.of("cosine:0.9", "top10", "top10:3")) {
+      RiskDefinition parsed = RiskDefinition.parse(text, index);
+      RiskDefinition read = RiskDefinition.fromId(parsed.id(), index).orElseThrow();
+      assertEquals(parsed.id(), read.id());
+      assertArrayEquals(parsed.violations(t)[0], read.violations(t)[0]);
+    }
+    assertTrue(RiskDefinition.fromId("hand-made", index).isEmpty());
   }
 
   @Test
