@@ -78,6 +78,14 @@ public final class TrainHeadsCommand implements Callable<Integer> {
   int batchSize;
 
   @Option(
+      names = "--learning-rate",
+      defaultValue = "2e-4",
+      description =
+          "Adam's peak learning rate, decayed by a cosine schedule to a tenth. Default:"
+              + " ${DEFAULT-VALUE}.")
+  float learningRate;
+
+  @Option(
       names = "--max-tokens",
       defaultValue = "256",
       description = "Truncate training texts to this many tokens. Default: ${DEFAULT-VALUE}.")
@@ -130,7 +138,7 @@ public final class TrainHeadsCommand implements Callable<Integer> {
     List<HeadType> types = headTypes.stream().map(HeadType::parse).distinct().toList();
     int[] layers = Arrays.stream(exits).sorted().distinct().toArray();
     TrainingOptions options =
-        new TrainingOptions(epochs, batchSize, 2e-4f, 0.05f, 0.1f, seed, 0.1, maxTokens);
+        new TrainingOptions(epochs, batchSize, learningRate, 0.05f, 0.1f, seed, 0.1, maxTokens);
     Random random = new Random(seed);
     List<String> texts = new ArrayList<>();
     int documents = 0;
