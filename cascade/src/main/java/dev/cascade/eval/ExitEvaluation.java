@@ -222,7 +222,7 @@ public final class ExitEvaluation {
       rankings.add(index.search(vector, 10));
       relevant.add(set.relevant().get(queries.get(q).id()));
       cosines[q] = VectorIndex.dot(vector, traces.finals()[q]);
-      if (stop >= 0 && risk.isPresent() && risk.get().violated(vector, traces.finals()[q])) {
+      if (stop >= 0 && risk.isPresent() && risk.get().violatedBy(traces.finals()[q]).test(vector)) {
         violations++;
       }
       layers += simulation.cost(q, stop);

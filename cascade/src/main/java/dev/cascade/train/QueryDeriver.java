@@ -28,8 +28,8 @@ import java.util.regex.Pattern;
  *
  * From prose it derives the first sentence, at most 24 words, and, where that sentence opens with a
  * subject and a verb, the clause after the subject with the verb in its base form, as man-page
- * summaries read ({@code "The ls command lists files, sorted."} gives {@code "list files"}). From both, a span of
- * 6 to 14 consecutive words from a random position.
+ * summaries read ({@code "The ls command lists files, sorted."} gives {@code "list files"}). From
+ * both, a span of 6 to 14 consecutive words from a random position.
  *
  * <p>Deterministic for a given {@link Random}.
  */

@@ -3,8 +3,10 @@ package dev.cascade.tune;
 import dev.cascade.eval.VectorIndex;
 import dev.cascade.vector.Vectors;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -17,16 +19,18 @@ import java.util.regex.Pattern;
  */
 public sealed interface RiskDefinition {
   /**
-   * Whether stopping with embedding {@code early}, whose full-depth one is {@code last}, is one.
+   * For an input whose full-depth embedding is {@code last}: whether stopping it with an early
+   * embedding is a risk event. What depends on {@code last} alone is computed once, here.
    */
-  boolean violated(float[] early, float[] last);
+  Predicate<float[]> violatedBy(float[] last);
 
   /** {@code [input][exit]}: whether stopping input i at exit e is a risk event. */
   default boolean[][] violations(CalibrationTraces traces) {
     boolean[][] out = new boolean[traces.size()][traces.exits().length];
     for (int i = 0; i < traces.size(); i++) {
+      Predicate<float[]> violated = violatedBy(traces.finals()[i]);
       for (int e = 0; e < traces.exits().length; e++) {
-        out[i][e] = violated(traces.embeddings()[i][e], traces.finals()[i]);
+        out[i][e] = violated.test(traces.embeddings()[i][e]);
       }
     }
     return out;
@@ -43,8 +47,8 @@ public sealed interface RiskDefinition {
     if (id.startsWith("cosine<")) {
       return Optional.of(new Cosine(Double.parseDouble(id.substring(7))));
     }
-    if (id.equals("top10-differs")) {
-      return Optional.of(new TopTen(index));
+    if (id.equals(TopKept.SET_DIFFERS)) {
+      return Optional.of(new TopKept(index, 10));
     }
     Matcher kept = Pattern.compile("full-top(\\d+)-outside-top10").matcher(id);
     return kept.matches()
@@ -71,7 +75,7 @@ public sealed interface RiskDefinition {
         throw new IllegalArgumentException("risk " + s + " needs a corpus to search (--corpus)");
       }
       if (s.equals("top10")) {
-        return new TopTen(index);
+        return new TopKept(index, 10);
       }
       int kept;
       try {
@@ -96,8 +100,8 @@ public sealed interface RiskDefinition {
     }
 
     @Override
-    public boolean violated(float[] early, float[] last) {
-      return Vectors.dot(early, last) < tau;
+    public Predicate<float[]> violatedBy(float[] last) {
+      return early -> Vectors.dot(early, last) < tau;
     }
 
     @Override
@@ -106,21 +110,14 @@ public sealed interface RiskDefinition {
     }
   }
 
-  /** The early top-10 neighbours differ (as a set) from the full-depth top-10. */
-  record TopTen(VectorIndex index) implements RiskDefinition {
-    @Override
-    public boolean violated(float[] early, float[] last) {
-      return !new HashSet<>(index.search(last, 10)).equals(new HashSet<>(index.search(early, 10)));
-    }
-
-    @Override
-    public String id() {
-      return "top10-differs";
-    }
-  }
-
-  /** One of the full-depth top-{@code kept} neighbours is not among the early top-10. */
+  /**
+   * One of the full-depth top-{@code kept} neighbours is not among the early top-10. With {@code
+   * kept} = 10 this is {@code top10}: the early top-10 differs (as a set) from the full-depth one.
+   */
   record TopKept(VectorIndex index, int kept) implements RiskDefinition {
+    /** The id of {@code kept} = 10, as profiles have always recorded it. */
+    static final String SET_DIFFERS = "top10-differs";
+
     public TopKept {
       if (kept < 1 || kept > 10) {
         throw new IllegalArgumentException("top10:M needs M in 1..10, was " + kept);
@@ -128,13 +125,14 @@ public sealed interface RiskDefinition {
     }
 
     @Override
-    public boolean violated(float[] early, float[] last) {
-      return !new HashSet<>(index.search(early, 10)).containsAll(index.search(last, kept));
+    public Predicate<float[]> violatedBy(float[] last) {
+      List<String> leaders = index.search(last, kept);
+      return early -> !new HashSet<>(index.search(early, 10)).containsAll(leaders);
     }
 
     @Override
     public String id() {
-      return "full-top" + kept + "-outside-top10";
+      return kept == 10 ? SET_DIFFERS : "full-top" + kept + "-outside-top10";
     }
   }
 }

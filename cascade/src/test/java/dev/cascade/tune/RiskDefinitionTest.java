@@ -58,6 +58,7 @@ class RiskDefinitionTest {
         new boolean[] {false, true, true, true},
         RiskDefinition.parse("top10", index).violations(t)[0]);
     assertEquals("full-top3-outside-top10", RiskDefinition.parse("top10:3", index).id());
+    assertEquals("top10-differs", RiskDefinition.parse("top10", index).id());
   }
 
   @Test
