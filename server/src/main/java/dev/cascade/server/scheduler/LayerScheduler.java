@@ -33,10 +33,11 @@ import java.util.function.Supplier;
  * <p>Thread-safe.
  */
 public final class LayerScheduler implements AutoCloseable {
-  /** A waiting input, with the step count when it started to wait. */
+  /** A waiting input, with the step counts when it was admitted and when it started to wait. */
   private static final class Entry {
     final InputRun run;
     final Ticket ticket;
+    long admitted;
     long since;
 
     Entry(InputRun run, Ticket ticket) {
@@ -137,6 +138,7 @@ public final class LayerScheduler implements AutoCloseable {
       admittedTokens += ticket.tokens;
       for (InputRun run : ticket.runs) {
         Entry e = new Entry(run, ticket);
+        e.admitted = steps;
         e.since = steps;
         waiting.get(0).add(e);
       }
@@ -492,8 +494,8 @@ public final class LayerScheduler implements AutoCloseable {
         Entry starved = null;
         for (List<Entry> list : waiting) {
           for (Entry e : list) {
-            if (steps - e.since > layers
-                && (starved == null || e.since < starved.since)
+            if (steps - e.admitted > 2L * layers
+                && (starved == null || e.admitted < starved.admitted)
                 && isReady(e.ticket)) {
               starved = e;
             }
@@ -503,16 +505,16 @@ public final class LayerScheduler implements AutoCloseable {
           return starved.run.layer();
         }
         int best = -1;
-        long most = 0;
-        for (int l = layers - 1; l >= 0; l--) {
-          long tokens = 0;
+        int most = 0;
+        for (int l = 0; l < layers; l++) {
+          int ready = 0;
           for (Entry e : waiting.get(l)) {
             if (isReady(e.ticket)) {
-              tokens += e.run.tokens();
+              ready++;
             }
           }
-          if (tokens > most) {
-            most = tokens;
+          if (ready > most) {
+            most = ready;
             best = l;
           }
         }

@@ -6,11 +6,11 @@ package dev.cascade.server.scheduler;
  */
 public enum StepPolicy {
   /**
-   * The layer with the most waiting tokens, so that each step is as large as it can be: new inputs
-   * run up to the layer where earlier inputs wait and join them there. An input passed over for
-   * more steps than the model has layers is taken next, so none waits without bound. The default:
-   * under closed-loop load it formed the largest steps and served the most requests per second of
-   * these policies, with p99 within 3x p50 (BENCHMARKS.md, serving).
+   * The layer with the most waiting inputs, the shallower on a tie, so that each step is as large
+   * as it can be: a group of new inputs as large as an earlier one runs up to the layer where that
+   * one waits and joins it there, and a single newcomer does not hold up a larger group. An input
+   * admitted more than twice as many steps ago as the model has layers is taken next, so none waits
+   * without bound.
    */
   FULLEST,
   /**

@@ -158,6 +158,29 @@ class LayerSchedulerTest {
   }
 
   @Test
+  void fullest_equalGroupsMergeAndASingleNewcomerWaits() {
+    LayerScheduler scheduler = LayerScheduler.manual(runtime.get().engine(), OPTIONS, metrics);
+    Request early = new Request("an earlier input", "and its companion").submit(scheduler, "exact");
+    scheduler.stepOnce();
+    scheduler.stepOnce();
+    Request late = new Request("a later input", "another later one").submit(scheduler, "exact");
+    assertEquals(2, scheduler.stepOnce(), "on a tie the shallower group catches up");
+    assertEquals(2, scheduler.stepOnce());
+    assertEquals(4, scheduler.stepOnce(), "and joins the earlier group at layer 2");
+    Request single = new Request("one newcomer").submit(scheduler, "exact");
+    for (int layer = 3; layer < 6; layer++) {
+      assertEquals(4, scheduler.stepOnce(), "the larger group goes on at layer " + layer);
+    }
+    for (int layer = 0; layer < 6; layer++) {
+      assertEquals(1, scheduler.stepOnce(), "then the newcomer, layer " + layer);
+    }
+    assertEquals(0, scheduler.stepOnce());
+    early.assertExact();
+    late.assertExact();
+    single.assertExact();
+  }
+
+  @Test
   void stoppedInputsLeaveAtTheirExit() {
     LayerScheduler scheduler = LayerScheduler.manual(runtime.get().engine(), OPTIONS, metrics);
     Request balanced =
