@@ -14,6 +14,7 @@ import dev.cascade.model.BertWeights;
 import dev.cascade.model.OnnxBertReader;
 import dev.cascade.train.HeadTrainer;
 import dev.cascade.train.QueryDeriver;
+import dev.cascade.train.TeacherNeighbours;
 import dev.cascade.train.TeacherTraces;
 import dev.cascade.train.TrainedHead;
 import dev.cascade.train.TrainingListener;
@@ -86,6 +87,23 @@ public final class TrainHeadsCommand implements Callable<Integer> {
   float learningRate;
 
   @Option(
+      names = "--ranking-weight",
+      defaultValue = "0",
+      description =
+          "Weight of the ranking term: each text's nearest documents, as the final embedding ranks"
+              + " them, are to be ranked the same way by the head; 0 leaves it out. Default:"
+              + " ${DEFAULT-VALUE}.")
+  float rankingWeight;
+
+  @Option(
+      names = "--neighbours",
+      defaultValue = "16",
+      description =
+          "How many of each text's nearest documents the ranking term compares. Default:"
+              + " ${DEFAULT-VALUE}.")
+  int neighbours;
+
+  @Option(
       names = "--max-tokens",
       defaultValue = "256",
       description = "Truncate training texts to this many tokens. Default: ${DEFAULT-VALUE}.")
@@ -138,9 +156,11 @@ public final class TrainHeadsCommand implements Callable<Integer> {
     List<HeadType> types = headTypes.stream().map(HeadType::parse).distinct().toList();
     int[] layers = Arrays.stream(exits).sorted().distinct().toArray();
     TrainingOptions options =
-        new TrainingOptions(epochs, batchSize, learningRate, 0.05f, 0.1f, seed, 0.1, maxTokens);
+        new TrainingOptions(
+            epochs, batchSize, learningRate, 0.05f, 0.1f, rankingWeight, seed, 0.1, maxTokens);
     Random random = new Random(seed);
     List<String> texts = new ArrayList<>();
+    List<Integer> documentRows = new ArrayList<>();
     int documents = 0;
     int derived = 0;
     for (Path corpus : corpora) {
@@ -154,6 +174,7 @@ public final class TrainHeadsCommand implements Callable<Integer> {
         docs = docs.subList(0, maxTexts);
       }
       for (Document doc : docs) {
+        documentRows.add(texts.size());
         texts.add(doc.text());
         documents++;
         if (!noDerive) {
@@ -181,6 +202,13 @@ public final class TrainHeadsCommand implements Callable<Integer> {
               done -> bar.show("encoding", done, texts.size(), ""));
       bar.finish();
       double encodeSeconds = (System.nanoTime() - started) / 1e9;
+      TeacherNeighbours near =
+          rankingWeight > 0
+              ? TeacherNeighbours.find(
+                  traces,
+                  documentRows.stream().mapToInt(Integer::intValue).toArray(),
+                  Math.min(neighbours, documentRows.size()))
+              : null;
 
       for (HeadType type : types) {
         List<HeadWeights> heads = new ArrayList<>();
@@ -193,6 +221,7 @@ public final class TrainHeadsCommand implements Callable<Integer> {
             trained =
                 trainer.train(
                     traces,
+                    near,
                     checkpoints == null ? null : checkpoints.resolve(type.id()),
                     new TrainingListener() {
                       double lastValidation = Double.NaN;
@@ -246,6 +275,11 @@ public final class TrainHeadsCommand implements Callable<Integer> {
         training.put("source_half", sourceHalf);
         training.put("epochs", epochs);
         training.put("batch_size", batchSize);
+        training.put("learning_rate", learningRate);
+        training.put("ranking_weight", rankingWeight);
+        if (near != null) {
+          training.put("neighbours", near.k());
+        }
         training.put("seed", seed);
         training.put("max_tokens", options.maxTokens());
         training.put("encode_seconds", encodeSeconds);

@@ -41,7 +41,10 @@ import org.tensorflow.types.TFloat32;
  *
  * <p>The loss is {@code mean(1 - cos(head, final)) + w · InfoNCE}, where the contrastive term asks
  * each head embedding to be closer to its own final embedding than to the other texts' in the
- * batch, so that the ranking of texts is kept and not only their direction. Gradients come from
+ * batch, so that the ranking of texts is kept and not only their direction. With a ranking weight,
+ * a third term {@code r · CE(softmax(t · N / T), softmax(s · N / T))} asks the head's embedding
+ * {@code s} to score the text's nearest documents {@code N} (see {@link TeacherNeighbours}) as the
+ * final embedding {@code t} does: the hard negatives that decide a top 10. Gradients come from
  * {@code tf.gradients}; updates from Adam ({@code ApplyAdam}). A validation slice picks the epoch.
  * Deterministic for a fixed seed. Checkpoints after every epoch let a stopped run resume.
  *
@@ -62,12 +65,14 @@ public final class HeadTrainer implements AutoCloseable {
   private final Placeholder<TFloat32> mask;
   private final Placeholder<TFloat32> teacher;
   private final Placeholder<TFloat32> labels;
+  private final Placeholder<TFloat32> candidates;
   private final Placeholder<TFloat32> learningRate;
   private final Placeholder<TFloat32> beta1Power;
   private final Placeholder<TFloat32> beta2Power;
   private final Operand<TFloat32> embedding;
   private final Operand<TFloat32> loss;
   private final List<Operand<?>> updates = new ArrayList<>();
+  private TeacherNeighbours neighbours;
 
   public HeadTrainer(
       BertConfig config, Pooling pooling, HeadWeights initial, TrainingOptions options) {
@@ -114,10 +119,31 @@ public final class HeadTrainer implements AutoCloseable {
           lossScope.math.mean(
               lossScope.nn.softmaxCrossEntropyWithLogits(logits, labels).loss(),
               lossScope.constant(0));
-      loss =
+      Operand<TFloat32> total =
           lossScope.math.add(
               distance,
               lossScope.math.mul(contrastive, lossScope.constant(options.contrastiveWeight())));
+      if (options.rankingWeight() > 0) {
+        candidates =
+            tf.withName("candidates")
+                .placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, -1, h)));
+        Operand<TFloat32> studentScores = scores(lossScope, embedding, candidates);
+        Operand<TFloat32> teacherScores = scores(lossScope, teacher, candidates);
+        Operand<TFloat32> ranking =
+            lossScope.math.mean(
+                lossScope
+                    .nn
+                    .softmaxCrossEntropyWithLogits(
+                        studentScores, lossScope.nn.softmax(teacherScores))
+                    .loss(),
+                lossScope.constant(0));
+        total =
+            lossScope.math.add(
+                total, lossScope.math.mul(ranking, lossScope.constant(options.rankingWeight())));
+      } else {
+        candidates = null;
+      }
+      loss = total;
 
       List<String> names = new ArrayList<>(vars.keySet());
       Gradients gradients = tf.gradients(loss, new ArrayList<>(vars.values()));
@@ -156,6 +182,17 @@ public final class HeadTrainer implements AutoCloseable {
     }
   }
 
+  /**
+   * {@code [b, k]} scores of each row of {@code [b, h]} against its {@code [b, k, h]} candidates.
+   */
+  private Operand<TFloat32> scores(
+      Ops tf, Operand<TFloat32> embeddings, Operand<TFloat32> rowCandidates) {
+    Operand<TFloat32> dots =
+        tf.sum(
+            tf.math.mul(tf.expandDims(embeddings, tf.constant(1)), rowCandidates), tf.constant(-1));
+    return tf.math.div(dots, tf.constant(options.temperature()));
+  }
+
   private static Placeholder<TFloat32> scalar(Ops tf, String name) {
     return tf.withName(name).placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
   }
@@ -163,10 +200,27 @@ public final class HeadTrainer implements AutoCloseable {
   /**
    * Trains the head on {@code traces} at the head's layer.
    *
+   * @param neighbours each text's nearest documents, for the ranking term; null when the options'
+   *     ranking weight is 0
    * @param checkpointDir where to keep checkpoints so that a stopped run resumes; null for none
    */
-  public TrainedHead train(TeacherTraces traces, Path checkpointDir, TrainingListener listener)
+  public TrainedHead train(
+      TeacherTraces traces,
+      TeacherNeighbours neighbours,
+      Path checkpointDir,
+      TrainingListener listener)
       throws IOException {
+    if ((candidates != null) != (neighbours != null)) {
+      throw new IllegalArgumentException(
+          candidates != null
+              ? "a ranking weight needs each text's neighbours"
+              : "neighbours were given but the ranking weight is 0");
+    }
+    if (neighbours != null && neighbours.size() != traces.size()) {
+      throw new IllegalArgumentException(
+          neighbours.size() + " texts with neighbours, " + traces.size() + " traces");
+    }
+    this.neighbours = neighbours;
     int exit = traces.exitIndex(initial.layer());
     List<Integer> all = new ArrayList<>();
     for (int i = 0; i < traces.size(); i++) {
@@ -283,10 +337,29 @@ public final class HeadTrainer implements AutoCloseable {
       for (Operand<?> update : updates) {
         runner.addTarget(update.op());
       }
-      try (Result result = runner.run()) {
+      if (candidates == null) {
+        try (Result result = runner.run()) {
+          return ((TFloat32) result.get(0)).getFloat();
+        }
+      }
+      try (TFloat32 candidateTensor = candidates(traces, rows);
+          Result result = runner.feed(candidates, candidateTensor).run()) {
         return ((TFloat32) result.get(0)).getFloat();
       }
     }
+  }
+
+  private TFloat32 candidates(TeacherTraces traces, int[] rows) {
+    int h = config.hiddenSize();
+    int k = neighbours.k();
+    float[] data = new float[rows.length * k * h];
+    for (int r = 0; r < rows.length; r++) {
+      int[] near = neighbours.of(rows[r]);
+      for (int n = 0; n < k; n++) {
+        System.arraycopy(traces.teacher(near[n]), 0, data, (r * k + n) * h, h);
+      }
+    }
+    return TFloat32.tensorOf(Shape.of(rows.length, k, h), DataBuffers.of(data, true, false));
   }
 
   /** Mean cosine between the head's embedding and the final embedding over {@code rows}. */
@@ -374,6 +447,8 @@ public final class HeadTrainer implements AutoCloseable {
     run.put("epochs", options.epochs());
     run.put("batch_size", options.batchSize());
     run.put("learning_rate", options.learningRate());
+    run.put("ranking_weight", options.rankingWeight());
+    run.put("neighbours", neighbours == null ? 0 : neighbours.k());
     run.put("seed", options.seed());
     return run;
   }

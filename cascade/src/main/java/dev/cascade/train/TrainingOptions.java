@@ -8,6 +8,8 @@ package dev.cascade.train;
  * @param learningRate Adam's peak learning rate, decayed by a cosine schedule to a tenth
  * @param temperature softmax temperature of the contrastive (InfoNCE) term
  * @param contrastiveWeight weight of the contrastive term beside {@code 1 - cosine}
+ * @param rankingWeight weight of the ranking term, which asks the head to score each text's nearest
+ *     documents (by the teacher) as the teacher does; 0 leaves it out
  * @param seed seeds the validation split and the batch order; training is deterministic for it
  * @param validationFraction fraction of texts held out to pick the epoch
  * @param maxTokens texts are truncated to this many tokens for training
@@ -18,6 +20,7 @@ public record TrainingOptions(
     float learningRate,
     float temperature,
     float contrastiveWeight,
+    float rankingWeight,
     long seed,
     double validationFraction,
     int maxTokens) {
@@ -29,9 +32,10 @@ public record TrainingOptions(
     if (batchSize < 2) {
       throw new IllegalArgumentException("batch size must be at least 2, was " + batchSize);
     }
-    if (!(learningRate > 0) || !(temperature > 0) || contrastiveWeight < 0) {
+    if (!(learningRate > 0) || !(temperature > 0) || contrastiveWeight < 0 || rankingWeight < 0) {
       throw new IllegalArgumentException(
-          "learning rate and temperature must be positive, contrastive weight not negative");
+          "learning rate and temperature must be positive, contrastive and ranking weights not"
+              + " negative");
     }
     if (!(validationFraction > 0 && validationFraction < 0.5)) {
       throw new IllegalArgumentException(
@@ -44,7 +48,7 @@ public record TrainingOptions(
 
   /** The defaults of {@code cascade train-heads} (the shipped heads use 128 tokens). */
   public static TrainingOptions defaults() {
-    return new TrainingOptions(40, 32, 2e-4f, 0.05f, 0.1f, 42, 0.1, 256);
+    return new TrainingOptions(40, 32, 2e-4f, 0.05f, 0.1f, 0f, 42, 0.1, 256);
   }
 
   public TrainingOptions withEpochs(int newEpochs) {
@@ -54,6 +58,7 @@ public record TrainingOptions(
         learningRate,
         temperature,
         contrastiveWeight,
+        rankingWeight,
         seed,
         validationFraction,
         maxTokens);
@@ -66,7 +71,21 @@ public record TrainingOptions(
         learningRate,
         temperature,
         contrastiveWeight,
+        rankingWeight,
         newSeed,
+        validationFraction,
+        maxTokens);
+  }
+
+  public TrainingOptions withRankingWeight(float newRankingWeight) {
+    return new TrainingOptions(
+        epochs,
+        batchSize,
+        learningRate,
+        temperature,
+        contrastiveWeight,
+        newRankingWeight,
+        seed,
         validationFraction,
         maxTokens);
   }

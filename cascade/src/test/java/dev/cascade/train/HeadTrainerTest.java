@@ -2,6 +2,7 @@ package dev.cascade.train;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cascade.encoder.EncoderModel;
@@ -27,6 +28,7 @@ class HeadTrainerTest {
   private static EncoderModel model;
   private static BertWeights weights;
   private static TeacherTraces traces;
+  private static int[] documents;
 
   @BeforeAll
   static void collectTraces() throws Exception {
@@ -36,12 +38,15 @@ class HeadTrainerTest {
     }
     model = EncoderModel.load(spec, EncoderOptions.defaults());
     List<String> texts = new ArrayList<>();
+    List<Integer> documentRows = new ArrayList<>();
     Random random = new Random(7);
     for (String doc : TestData.texts("javadoc-dev/corpus.jsonl", 160)) {
+      documentRows.add(texts.size());
       texts.add(doc);
       texts.addAll(QueryDeriver.derive(doc, random));
     }
     traces = TeacherTraces.collect(model, texts, new int[] {LAYER}, 128, done -> {});
+    documents = documentRows.stream().mapToInt(Integer::intValue).toArray();
   }
 
   @AfterAll
@@ -54,11 +59,64 @@ class HeadTrainerTest {
   }
 
   private static TrainedHead train(Path checkpoints) throws Exception {
+    return train(options(), null, checkpoints);
+  }
+
+  private static TrainedHead train(
+      TrainingOptions options, TeacherNeighbours neighbours, Path checkpoints) throws Exception {
     HeadWeights init = HeadWeights.fromLastLayer(weights, LAYER, HeadType.NARROW);
     try (HeadTrainer trainer =
-        new HeadTrainer(weights.config(), model.spec().pooling(), init, options())) {
-      return trainer.train(traces, checkpoints, TrainingListener.NONE);
+        new HeadTrainer(weights.config(), model.spec().pooling(), init, options)) {
+      return trainer.train(traces, neighbours, checkpoints, TrainingListener.NONE);
     }
+  }
+
+  private static double dot(float[] a, float[] b) {
+    double sum = 0;
+    for (int i = 0; i < a.length; i++) {
+      sum += (double) a[i] * b[i];
+    }
+    return sum;
+  }
+
+  @Test
+  void neighbours_areTheNearestDocumentsByTheFinalEmbedding_nearestFirst() {
+    int k = 8;
+    TeacherNeighbours near = TeacherNeighbours.find(traces, documents, k);
+    assertEquals(traces.size(), near.size());
+    assertEquals(k, near.k());
+    for (int d : documents) {
+      assertEquals(d, near.of(d)[0], "a document is its own nearest document");
+    }
+    for (int text = 0; text < traces.size(); text += 7) {
+      int[] rows = near.of(text);
+      float[] query = traces.teacher(text);
+      for (int n = 1; n < k; n++) {
+        assertTrue(
+            dot(query, traces.teacher(rows[n - 1])) >= dot(query, traces.teacher(rows[n])) - 1e-6,
+            "nearest first");
+      }
+      double kth = dot(query, traces.teacher(rows[k - 1]));
+      int closer = 0;
+      for (int d : documents) {
+        if (dot(query, traces.teacher(d)) > kth + 1e-6) {
+          closer++;
+        }
+      }
+      assertTrue(closer < k, closer + " documents closer than the k-th neighbour of " + text);
+    }
+  }
+
+  @Test
+  void train_withRankingTerm_raisesCosineAndNeedsNeighbours() throws Exception {
+    TrainingOptions ranking = options().withRankingWeight(1f);
+    TrainedHead head = train(ranking, TeacherNeighbours.find(traces, documents, 8), null);
+    assertTrue(
+        head.validationCosine() > head.initialValidationCosine() + 0.2,
+        "trained " + head.validationCosine() + " vs untrained " + head.initialValidationCosine());
+    IllegalArgumentException missing =
+        assertThrows(IllegalArgumentException.class, () -> train(ranking, null, null));
+    assertTrue(missing.getMessage().contains("neighbours"), missing.getMessage());
   }
 
   @Test
