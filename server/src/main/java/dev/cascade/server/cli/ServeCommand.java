@@ -96,9 +96,9 @@ public final class ServeCommand implements Callable<Integer> {
 
   @Option(
       names = "--step-policy",
-      defaultValue = "deepest",
+      defaultValue = "fullest",
       description =
-          "Layer to run next: deepest (default), fullest (most waiting tokens), oldest; static"
+          "Layer to run next: fullest (most waiting inputs; default), deepest, oldest; static"
               + " and static_shrinking (whole batches) for comparison.")
   String stepPolicy;
 
