@@ -88,7 +88,7 @@ public final class TrainHeadsCommand implements Callable<Integer> {
 
   @Option(
       names = "--ranking-weight",
-      defaultValue = "0",
+      defaultValue = "1",
       description =
           "Weight of the ranking term: each text's nearest documents, as the final embedding ranks"
               + " them, are to be ranked the same way by the head; 0 leaves it out. Default:"

@@ -48,7 +48,7 @@ public record TrainingOptions(
 
   /** The defaults of {@code cascade train-heads} (the shipped heads use 128 tokens). */
   public static TrainingOptions defaults() {
-    return new TrainingOptions(40, 32, 2e-4f, 0.05f, 0.1f, 0f, 42, 0.1, 256);
+    return new TrainingOptions(40, 32, 2e-4f, 0.05f, 0.1f, 1f, 42, 0.1, 256);
   }
 
   public TrainingOptions withEpochs(int newEpochs) {
@@ -60,19 +60,6 @@ public record TrainingOptions(
         contrastiveWeight,
         rankingWeight,
         seed,
-        validationFraction,
-        maxTokens);
-  }
-
-  public TrainingOptions withSeed(long newSeed) {
-    return new TrainingOptions(
-        epochs,
-        batchSize,
-        learningRate,
-        temperature,
-        contrastiveWeight,
-        rankingWeight,
-        newSeed,
         validationFraction,
         maxTokens);
   }
