@@ -279,7 +279,7 @@ public final class ServingBenchmark implements Callable<Integer> {
               new ServingReport.Context(
                   spec,
                   runtime.engine().exitLayers(),
-                  heads == null ? "shipped" : heads.toString(),
+                  heads == null ? "shipped" : "`" + heads.getFileName() + "`",
                   earlyProfile,
                   scheduling,
                   intraOp,
