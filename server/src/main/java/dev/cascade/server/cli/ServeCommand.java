@@ -96,9 +96,9 @@ public final class ServeCommand implements Callable<Integer> {
 
   @Option(
       names = "--step-policy",
-      defaultValue = "fullest",
+      defaultValue = "deepest",
       description =
-          "Layer to run next: fullest (most waiting inputs; default), deepest, oldest; static"
+          "Layer to run next: deepest (default), fullest (most waiting inputs), oldest; static"
               + " and static_shrinking (whole batches) for comparison.")
   String stepPolicy;
 

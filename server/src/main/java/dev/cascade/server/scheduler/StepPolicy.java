@@ -10,9 +10,9 @@ public enum StepPolicy {
    * as it can be: a group of new inputs as large as an earlier one runs up to the layer where that
    * one waits and joins it there, and a single newcomer does not hold up a larger group. An input
    * admitted more than twice as many steps ago as the model has layers is taken next, so none waits
-   * without bound. The default: with 16 closed-loop clients at full depth it formed steps of 14.5
-   * inputs where {@link #DEEPEST} had formed 8 (65 against 59 requests per second, a run apart);
-   * with mixed exits it served as many as the others (BENCHMARKS.md, serving).
+   * without bound. With 16 closed-loop clients at full depth it formed steps of 14.5 inputs where
+   * {@link #DEEPEST} formed 8, yet served no more requests per second across runs; with mixed exits
+   * it served up to 10% less than {@link #DEEPEST}, with a longer tail (BENCHMARKS.md, serving).
    */
   FULLEST,
   /**
@@ -21,9 +21,10 @@ public enum StepPolicy {
    */
   OLDEST,
   /**
-   * The deepest layer with waiting inputs: work in flight finishes before new work starts. It has
-   * the shortest tail, but under closed-loop load its inputs split into cohorts that never merge:
-   * one arrives while the other computes.
+   * The deepest layer with waiting inputs: work in flight finishes before new work starts. The
+   * default: with mixed exits it served the most requests per second with the shortest tail
+   * (BENCHMARKS.md, serving). At full depth under closed-loop load its inputs split into cohorts
+   * that never merge (one arrives while the other computes), which cost no measurable throughput.
    */
   DEEPEST,
   /**
