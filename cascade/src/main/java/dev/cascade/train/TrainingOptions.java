@@ -46,7 +46,10 @@ public record TrainingOptions(
     }
   }
 
-  /** The defaults of {@code cascade train-heads} (the shipped heads use 128 tokens). */
+  /**
+   * The defaults of {@code cascade train-heads} (the shipped heads use 128 tokens, no ranking
+   * term).
+   */
   public static TrainingOptions defaults() {
     return new TrainingOptions(40, 32, 2e-4f, 0.05f, 0.1f, 1f, 42, 0.1, 256);
   }
