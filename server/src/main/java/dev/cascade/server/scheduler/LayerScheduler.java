@@ -33,16 +33,16 @@ import java.util.function.Supplier;
  * <p>Thread-safe.
  */
 public final class LayerScheduler implements AutoCloseable {
-  /** A waiting input, with the step counts when it was admitted and when it started to wait. */
+  /** A waiting input, with the step count when it was admitted. */
   private static final class Entry {
     final InputRun run;
     final Ticket ticket;
-    long admitted;
-    long since;
+    final long admitted;
 
-    Entry(InputRun run, Ticket ticket) {
+    Entry(InputRun run, Ticket ticket, long admitted) {
       this.run = run;
       this.ticket = ticket;
+      this.admitted = admitted;
     }
   }
 
@@ -137,10 +137,7 @@ public final class LayerScheduler implements AutoCloseable {
       admittedRequests++;
       admittedTokens += ticket.tokens;
       for (InputRun run : ticket.runs) {
-        Entry e = new Entry(run, ticket);
-        e.admitted = steps;
-        e.since = steps;
-        waiting.get(0).add(e);
+        waiting.get(0).add(new Entry(run, ticket, steps));
       }
       work.signal();
     } finally {
@@ -340,7 +337,6 @@ public final class LayerScheduler implements AutoCloseable {
             ballast.add(e.run.tokens());
           }
         } else {
-          e.since = steps;
           waiting.get(e.run.layer()).add(e);
         }
         if (!ended.contains(t) && endIfDone(t)) {
