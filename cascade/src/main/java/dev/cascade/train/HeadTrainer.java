@@ -337,14 +337,13 @@ public final class HeadTrainer implements AutoCloseable {
       for (Operand<?> update : updates) {
         runner.addTarget(update.op());
       }
-      if (candidates == null) {
+      try (TFloat32 candidateTensor = candidates == null ? null : candidates(traces, rows)) {
+        if (candidateTensor != null) {
+          runner.feed(candidates, candidateTensor);
+        }
         try (Result result = runner.run()) {
           return ((TFloat32) result.get(0)).getFloat();
         }
-      }
-      try (TFloat32 candidateTensor = candidates(traces, rows);
-          Result result = runner.feed(candidates, candidateTensor).run()) {
-        return ((TFloat32) result.get(0)).getFloat();
       }
     }
   }
