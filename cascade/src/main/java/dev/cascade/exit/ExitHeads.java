@@ -5,10 +5,13 @@ import dev.cascade.encoder.EncoderOptions;
 import dev.cascade.encoder.GraphVariables;
 import dev.cascade.model.BertConfig;
 import dev.cascade.model.Pooling;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.tensorflow.Graph;
+import org.tensorflow.Operand;
 import org.tensorflow.Result;
 import org.tensorflow.Session;
 import org.tensorflow.ndarray.Shape;
@@ -48,22 +51,65 @@ public final class ExitHeads implements AutoCloseable {
                   TFloat32.class, Placeholder.shape(Shape.of(-1, -1, config.hiddenSize())));
       mask = tf.withName("mask").placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, -1)));
       GraphVariables variables = new GraphVariables();
+      List<Operand<?>> layouts = new ArrayList<>();
       for (HeadWeights head : file.heads()) {
         Ops scope = tf.withSubScope("head_" + head.layer());
-        Map<String, Variable<TFloat32>> vars = new LinkedHashMap<>();
+        Map<String, Operand<TFloat32>> vars = new LinkedHashMap<>();
         for (String name : HeadWeights.names(head.type())) {
           vars.put(name, variables.declare(scope, name, head.get(name)));
         }
+        Shape shape = Shape.of(config.heads(), config.headSize(), config.hiddenSize());
+        layouts.add(
+            layout(
+                scope,
+                HeadGraph.KEY_BY_HEAD,
+                shape,
+                HeadGraph.keyByHead(scope, config, vars.get("key")),
+                vars));
+        shape = Shape.of(config.heads(), config.hiddenSize(), config.headSize());
+        layouts.add(
+            layout(
+                scope,
+                HeadGraph.VALUE_BY_HEAD,
+                shape,
+                HeadGraph.valueByHead(scope, config, vars.get("value")),
+                vars));
         outputs.put(
             head.layer(), HeadGraph.build(scope, config, pooling, head.type(), vars, hidden, mask));
       }
-      session = variables.openSession(graph, options);
+      Session opened = variables.openSession(graph, options);
+      try {
+        Session.Runner runner = opened.runner();
+        layouts.forEach(assign -> runner.addTarget(assign.op()));
+        try (Result ignored = runner.run()) {
+          // Targets only: the layouts are computed once, here.
+        }
+      } catch (RuntimeException e) {
+        opened.close();
+        throw e;
+      }
+      session = opened;
       built = true;
     } finally {
       if (!built) {
         graph.close();
       }
     }
+  }
+
+  /**
+   * Declares a variable {@code name} that holds {@code value} once assigned, adds it to {@code
+   * vars}, and returns the assignment.
+   */
+  private static Operand<?> layout(
+      Ops scope,
+      String name,
+      Shape shape,
+      Operand<TFloat32> value,
+      Map<String, Operand<TFloat32>> vars) {
+    Variable<TFloat32> v = scope.withName(name).variable(shape, TFloat32.class);
+    vars.put(name, v);
+    return scope.withName(name + "_assign").assign(v, value);
   }
 
   /** The heads' file. */

@@ -22,11 +22,22 @@ import org.tensorflow.types.TFloat32;
 public final class HeadGraph {
   private HeadGraph() {}
 
+  /**
+   * Optional entries of {@link #build}'s parameters: the key and value projections already in
+   * {@link #keyByHead} and {@link #valueByHead} layout, so that a serving graph does not rearrange
+   * them on every run.
+   */
+  public static final String KEY_BY_HEAD = "key_by_head";
+
+  /** See {@link #KEY_BY_HEAD}. */
+  public static final String VALUE_BY_HEAD = "value_by_head";
+
   /** The head's outputs. */
   public record Output(Operand<TFloat32> embedding, Operand<TFloat32> norm) {}
 
   /**
-   * @param w parameters by {@link HeadWeights#NAMES} name
+   * @param w parameters by {@link HeadWeights#NAMES} name, optionally with {@link #KEY_BY_HEAD} and
+   *     {@link #VALUE_BY_HEAD}
    * @param hidden {@code [B, T, H]} hidden states at the exit layer
    * @param mask {@code [B, T]}, 1 for real tokens
    * @return the L2-normalised embedding {@code [B, H]} and its norm before normalisation {@code [B,
@@ -60,33 +71,28 @@ public final class HeadGraph {
         tf.math.mul(
             tf.nn.biasAdd(tf.linalg.matMul(row, w.get("query")), w.get("query_bias")),
             tf.constant((float) (1 / Math.sqrt(d))));
-    Operand<TFloat32> qByHead =
-        tf.linalg.transpose(
-            tf.reshape(q, tf.constant(new int[] {-1, heads, d})), tf.constant(new int[] {1, 0, 2}));
-    Operand<TFloat32> keyT =
-        tf.linalg.transpose(
-            tf.reshape(w.get("key"), tf.constant(new int[] {h, heads, d})),
-            tf.constant(new int[] {1, 2, 0}));
+    Operand<TFloat32> keys =
+        w.containsKey(KEY_BY_HEAD) ? w.get(KEY_BY_HEAD) : keyByHead(tf, config, w.get("key"));
+    Operand<TFloat32> values =
+        w.containsKey(VALUE_BY_HEAD)
+            ? w.get(VALUE_BY_HEAD)
+            : valueByHead(tf, config, w.get("value"));
     Operand<TFloat32> folded =
-        tf.linalg.transpose(
-            tf.train.batchMatMul(qByHead, keyT, TFloat32.class), tf.constant(new int[] {1, 0, 2}));
+        tf.reshape(
+            tf.train.batchMatMul(
+                tf.reshape(q, tf.constant(new int[] {-1, heads, 1, d})), keys, TFloat32.class),
+            tf.constant(new int[] {-1, heads, h}));
     Operand<TFloat32> scores =
         tf.math.add(
             tf.train.batchMatMul(folded, hidden, TFloat32.class, BatchMatMul.adjY(true)), bias);
-    Operand<TFloat32> probs = tf.nn.softmax(scores);
     Operand<TFloat32> attended =
-        tf.linalg.transpose(
-            tf.train.batchMatMul(probs, hidden, TFloat32.class), tf.constant(new int[] {1, 0, 2}));
-    Operand<TFloat32> valueByHead =
-        tf.linalg.transpose(
-            tf.reshape(w.get("value"), tf.constant(new int[] {h, heads, d})),
-            tf.constant(new int[] {1, 0, 2}));
+        tf.reshape(
+            tf.train.batchMatMul(tf.nn.softmax(scores), hidden, TFloat32.class),
+            tf.constant(new int[] {-1, heads, 1, h}));
     Operand<TFloat32> context =
         tf.nn.biasAdd(
             tf.reshape(
-                tf.linalg.transpose(
-                    tf.train.batchMatMul(attended, valueByHead, TFloat32.class),
-                    tf.constant(new int[] {1, 0, 2})),
+                tf.train.batchMatMul(attended, values, TFloat32.class),
                 tf.constant(new int[] {-1, h})),
             w.get("value_bias"));
 
@@ -120,6 +126,28 @@ public final class HeadGraph {
     }
     Operand<TFloat32> norm = TransformerOps.rowNorm(tf, out);
     return new Output(tf.math.div(out, norm), norm);
+  }
+
+  /**
+   * The key projection {@code [H, H]} (input by output) as one {@code [d, H]} matrix per attention
+   * head, {@code [heads, d, H]}, to fold a head's query into the keys.
+   */
+  public static Operand<TFloat32> keyByHead(Ops tf, BertConfig config, Operand<TFloat32> key) {
+    return tf.linalg.transpose(
+        tf.reshape(
+            key, tf.constant(new int[] {config.hiddenSize(), config.heads(), config.headSize()})),
+        tf.constant(new int[] {1, 2, 0}));
+  }
+
+  /**
+   * The value projection {@code [H, H]} as one {@code [H, d]} matrix per attention head, {@code
+   * [heads, H, d]}, applied after the attention-weighted sum of the hidden states.
+   */
+  public static Operand<TFloat32> valueByHead(Ops tf, BertConfig config, Operand<TFloat32> value) {
+    return tf.linalg.transpose(
+        tf.reshape(
+            value, tf.constant(new int[] {config.hiddenSize(), config.heads(), config.headSize()})),
+        tf.constant(new int[] {1, 0, 2}));
   }
 
   /**
