@@ -32,6 +32,11 @@ public final class ModelOptions {
   /** Loads the chosen model. */
   public EncoderModel load() throws IOException {
     ModelSpec spec = ModelSpec.resolve(model, pooling == null ? null : Pooling.parse(pooling));
-    return EncoderModel.load(spec, new EncoderOptions(threads, 1));
+    return EncoderModel.load(spec, encoderOptions());
+  }
+
+  /** The TensorFlow session options these flags ask for. */
+  public EncoderOptions encoderOptions() {
+    return new EncoderOptions(threads, 1);
   }
 }

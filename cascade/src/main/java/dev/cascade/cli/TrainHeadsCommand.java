@@ -12,6 +12,7 @@ import dev.cascade.exit.HeadWeights;
 import dev.cascade.exit.HeadsFile;
 import dev.cascade.model.BertWeights;
 import dev.cascade.model.OnnxBertReader;
+import dev.cascade.train.AgreementEstimator;
 import dev.cascade.train.HeadTrainer;
 import dev.cascade.train.QueryDeriver;
 import dev.cascade.train.TeacherNeighbours;
@@ -285,8 +286,34 @@ public final class TrainHeadsCommand implements Callable<Integer> {
         training.put("encode_seconds", encodeSeconds);
         training.put("date", Instant.now().toString());
         training.set("exits", report);
+        List<AgreementEstimator.Fit> fits =
+            AgreementEstimator.fit(
+                new HeadsFile(model.spec().name(), model.checksum(), heads, training),
+                weights.config(),
+                model.spec().pooling(),
+                modelOptions.encoderOptions(),
+                traces);
+        List<HeadWeights> estimated = new ArrayList<>();
+        for (int i = 0; i < fits.size(); i++) {
+          AgreementEstimator.Fit fit = fits.get(i);
+          estimated.add(fit.head());
+          ObjectNode estimate = ((ObjectNode) report.get(i)).putObject("agreement_estimate");
+          estimate.put("ridge", AgreementEstimator.RIDGE);
+          estimate.put("fit_texts", fit.fitTexts());
+          estimate.put("held_out_texts", fit.heldOut());
+          estimate.put("held_out_correlation", fit.correlation());
+          estimate.put("held_out_mean_absolute_error", fit.meanAbsoluteError());
+          err.printf(
+              Locale.ROOT,
+              "layer %d: agreement estimate, correlation %.3f with the cosine to final on %d"
+                  + " held-out texts (mean error %.4f)%n",
+              fit.head().layer(),
+              fit.correlation(),
+              fit.heldOut(),
+              fit.meanAbsoluteError());
+        }
         Path file = types.size() == 1 ? out : withType(out, type);
-        new HeadsFile(model.spec().name(), model.checksum(), heads, training).write(file);
+        new HeadsFile(model.spec().name(), model.checksum(), estimated, training).write(file);
         err.printf("wrote %s%n", file);
       }
       return 0;

@@ -1,5 +1,6 @@
 package dev.cascade.cli;
 
+import dev.cascade.confidence.LogisticConfidence;
 import dev.cascade.data.Document;
 import dev.cascade.data.RetrievalSet;
 import dev.cascade.data.Texts;
@@ -220,6 +221,9 @@ public final class TuneCommand implements Callable<Integer> {
       }
     }
     out.println(hist);
+    if (result.profile().confidence() instanceof LogisticConfidence scorer) {
+      out.println("confidence: logistic on " + String.join(", ", scorer.features()));
+    }
     out.println(result.profile().description());
   }
 

@@ -13,4 +13,12 @@ public interface Confidence {
 
   /** A short name of the kind of scorer, as written in profiles. */
   String kind();
+
+  /**
+   * Whether the scorer reads {@link ExitObservation#estimate()}, which only heads fitted with an
+   * agreement estimate provide.
+   */
+  default boolean needsEstimate() {
+    return false;
+  }
 }

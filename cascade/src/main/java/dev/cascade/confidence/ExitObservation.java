@@ -12,6 +12,8 @@ import dev.cascade.vector.Vectors;
  * @param embedding the head's L2-normalised embedding at this exit
  * @param previous the embedding at the previous exit, or null at the first exit
  * @param norm the head output's norm before normalisation
+ * @param estimate the head's estimate of this embedding's cosine to the final embedding, or NaN
+ *     when the head has no agreement estimate
  */
 public record ExitObservation(
     int exitIndex,
@@ -20,7 +22,8 @@ public record ExitObservation(
     int tokens,
     float[] embedding,
     float[] previous,
-    float norm) {
+    float norm,
+    double estimate) {
 
   /** Cosine between this exit's and the previous exit's embedding; 0 at the first exit. */
   public double saturation() {

@@ -1,43 +1,94 @@
 package dev.cascade.confidence;
 
+import dev.cascade.vector.LinearSystems;
 import java.util.Arrays;
+import java.util.List;
 
 /**
- * A learned scorer: per exit, a logistic regression on the saturation, the log token count and the
- * head output's norm before normalisation, fitted on calibration traces to predict that the exit's
- * embedding agrees with the final one (as the tuner's risk defines agreement). The score is the
- * predicted probability of agreement.
+ * A learned scorer: per exit, a logistic regression on features of the observation (the saturation,
+ * the log token count, the head output's norm before normalisation and, when the heads carry one,
+ * the head's own estimate of its cosine to the final embedding), fitted on calibration traces to
+ * predict that the exit's embedding agrees with the final one (as the tuner's risk defines
+ * agreement). The score is the predicted probability of agreement.
  *
  * <p>Immutable and thread-safe.
  */
 public final class LogisticConfidence implements Confidence {
-  /** Features, in the order of each exit's weights. */
-  public static final String[] FEATURES = {"saturation", "log_tokens", "norm"};
+  /** Every feature a scorer may use, by the name profiles give it. */
+  public static final List<String> KNOWN_FEATURES =
+      List.of("saturation", "log_tokens", "norm", "estimate");
 
+  /** The features of profiles that name none, and of heads without agreement estimates. */
+  public static final List<String> BASE_FEATURES = KNOWN_FEATURES.subList(0, 3);
+
+  private final List<String> features;
   private final double[][] weights;
   private final double[] bias;
 
   /**
-   * @param weights per exit, one weight per {@link #FEATURES} entry
+   * @param features the features, in the order of each exit's weights; each one of {@link
+   *     #KNOWN_FEATURES}
+   * @param weights per exit, one weight per feature
    * @param bias per exit
    */
-  public LogisticConfidence(double[][] weights, double[] bias) {
+  public LogisticConfidence(List<String> features, double[][] weights, double[] bias) {
+    for (String f : features) {
+      if (!KNOWN_FEATURES.contains(f)) {
+        throw new IllegalArgumentException(
+            "unknown confidence feature '" + f + "'; known: " + KNOWN_FEATURES);
+      }
+    }
     if (weights.length != bias.length) {
       throw new IllegalArgumentException("one bias per exit expected");
     }
     for (double[] w : weights) {
-      if (w.length != FEATURES.length) {
+      if (w.length != features.size()) {
         throw new IllegalArgumentException(
-            "each exit needs " + FEATURES.length + " weights " + Arrays.toString(FEATURES));
+            "each exit needs " + features.size() + " weights " + features);
       }
     }
+    this.features = List.copyOf(features);
     this.weights = Arrays.stream(weights).map(double[]::clone).toArray(double[][]::new);
     this.bias = bias.clone();
   }
 
-  /** The features of an observation, in {@link #FEATURES} order. */
-  public static double[] features(ExitObservation o) {
-    return new double[] {o.saturation(), Math.log(o.tokens()), o.norm()};
+  /** A scorer on {@link #BASE_FEATURES}. */
+  public LogisticConfidence(double[][] weights, double[] bias) {
+    this(BASE_FEATURES, weights, bias);
+  }
+
+  /** The features, in the order of each exit's weights. */
+  public List<String> features() {
+    return features;
+  }
+
+  @Override
+  public boolean needsEstimate() {
+    return features.contains("estimate");
+  }
+
+  /** The values of {@code features} for an observation, in that order. */
+  public static double[] features(List<String> features, ExitObservation o) {
+    double[] x = new double[features.size()];
+    for (int i = 0; i < x.length; i++) {
+      x[i] =
+          switch (features.get(i)) {
+            case "saturation" -> o.saturation();
+            case "log_tokens" -> Math.log(o.tokens());
+            case "norm" -> o.norm();
+            case "estimate" -> {
+              if (Double.isNaN(o.estimate())) {
+                throw new IllegalStateException(
+                    "the scorer uses the heads' agreement estimate but the head at layer "
+                        + o.layer()
+                        + " has none");
+              }
+              yield o.estimate();
+            }
+            default -> throw new IllegalStateException(features.get(i));
+          };
+    }
+    return x;
   }
 
   @Override
@@ -47,7 +98,7 @@ public final class LogisticConfidence implements Confidence {
       throw new IllegalArgumentException(
           "scorer fitted for " + weights.length + " exits, asked about exit " + e);
     }
-    double[] x = features(observation);
+    double[] x = features(features, observation);
     double z = bias[e];
     for (int i = 0; i < x.length; i++) {
       z += weights[e][i] * x[i];
@@ -71,12 +122,12 @@ public final class LogisticConfidence implements Confidence {
   /**
    * Fits one exit's regression by Newton's method with a small ridge penalty.
    *
-   * @param x feature rows
+   * @param x feature rows, all of one length
    * @param y 1 where the exit agreed with the final layer
    * @return the weights followed by the bias
    */
   public static double[] fit(double[][] x, boolean[] y) {
-    int d = FEATURES.length + 1;
+    int d = x[0].length + 1;
     double[] beta = new double[d];
     double ridge = 1e-3;
     for (int iteration = 0; iteration < 50; iteration++) {
@@ -103,7 +154,7 @@ public final class LogisticConfidence implements Confidence {
         gradient[j] -= ridge * beta[j];
         hessian[j][j] += ridge;
       }
-      double[] step = solve(hessian, gradient);
+      double[] step = LinearSystems.solve(hessian, gradient);
       double size = 0;
       for (int j = 0; j < d; j++) {
         beta[j] += step[j];
@@ -114,38 +165,5 @@ public final class LogisticConfidence implements Confidence {
       }
     }
     return beta;
-  }
-
-  private static double[] solve(double[][] a, double[] b) {
-    int n = b.length;
-    double[][] m = new double[n][];
-    for (int i = 0; i < n; i++) {
-      m[i] = Arrays.copyOf(a[i], n + 1);
-      m[i][n] = b[i];
-    }
-    for (int col = 0; col < n; col++) {
-      int pivot = col;
-      for (int r = col + 1; r < n; r++) {
-        if (Math.abs(m[r][col]) > Math.abs(m[pivot][col])) {
-          pivot = r;
-        }
-      }
-      double[] tmp = m[col];
-      m[col] = m[pivot];
-      m[pivot] = tmp;
-      for (int r = 0; r < n; r++) {
-        if (r != col && m[col][col] != 0) {
-          double f = m[r][col] / m[col][col];
-          for (int c = col; c <= n; c++) {
-            m[r][c] -= f * m[col][c];
-          }
-        }
-      }
-    }
-    double[] x = new double[n];
-    for (int i = 0; i < n; i++) {
-      x[i] = m[i][i] == 0 ? 0 : m[i][n] / m[i][i];
-    }
-    return x;
   }
 }

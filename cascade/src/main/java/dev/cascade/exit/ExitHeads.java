@@ -33,6 +33,7 @@ public final class ExitHeads implements AutoCloseable {
   private final Placeholder<TFloat32> hidden;
   private final Placeholder<TFloat32> mask;
   private final Map<Integer, HeadGraph.Output> outputs = new LinkedHashMap<>();
+  private final Map<Integer, float[]> estimators = new LinkedHashMap<>();
 
   /**
    * Builds the heads' graph.
@@ -53,6 +54,21 @@ public final class ExitHeads implements AutoCloseable {
       GraphVariables variables = new GraphVariables();
       List<Operand<?>> layouts = new ArrayList<>();
       for (HeadWeights head : file.heads()) {
+        if (head.hasEstimator()) {
+          float[] w = head.get(HeadWeights.ESTIMATOR_NAMES.get(0)).values();
+          if (w.length != config.hiddenSize()) {
+            throw new IllegalArgumentException(
+                "the agreement estimate of the head at layer "
+                    + head.layer()
+                    + " has "
+                    + w.length
+                    + " weights; the model's hidden size is "
+                    + config.hiddenSize());
+          }
+          float[] withBias = Arrays.copyOf(w, w.length + 1);
+          withBias[w.length] = head.get(HeadWeights.ESTIMATOR_NAMES.get(1)).values()[0];
+          estimators.put(head.layer(), withBias);
+        }
         Ops scope = tf.withSubScope("head_" + head.layer());
         Map<String, Operand<TFloat32>> vars = new LinkedHashMap<>();
         for (String name : HeadWeights.names(head.type())) {
@@ -127,6 +143,11 @@ public final class ExitHeads implements AutoCloseable {
     return outputs.containsKey(layer);
   }
 
+  /** Whether the head at {@code layer} carries an agreement estimate. */
+  public boolean hasEstimate(int layer) {
+    return estimators.containsKey(layer);
+  }
+
   /** Runs the head of the batch's current layer on every row of the batch. */
   public HeadOutput apply(EncoderBatch batch) {
     return apply(batch.layer(), batch.hiddenStates(), batch.attentionMask());
@@ -163,8 +184,21 @@ public final class ExitHeads implements AutoCloseable {
       }
       float[] norms = new float[rows];
       ((TFloat32) result.get(1)).asRawTensor().data().asFloats().read(norms);
-      return new HeadOutput(rowsOut, norms);
+      double[] estimates = new double[rows];
+      float[] estimator = estimators.get(layer);
+      for (int i = 0; i < rows; i++) {
+        estimates[i] = estimator == null ? Double.NaN : estimate(estimator, rowsOut[i]);
+      }
+      return new HeadOutput(rowsOut, norms, estimates);
     }
+  }
+
+  private static double estimate(float[] estimator, float[] embedding) {
+    double sum = estimator[embedding.length];
+    for (int j = 0; j < embedding.length; j++) {
+      sum += (double) estimator[j] * embedding[j];
+    }
+    return sum;
   }
 
   @Override

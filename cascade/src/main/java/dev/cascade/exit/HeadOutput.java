@@ -5,5 +5,7 @@ package dev.cascade.exit;
  *
  * @param embeddings L2-normalised embeddings, one per row
  * @param norms each embedding's norm before normalisation
+ * @param estimates each embedding's estimated cosine to the final embedding; NaN for every row when
+ *     the head has no agreement estimate
  */
-public record HeadOutput(float[][] embeddings, float[] norms) {}
+public record HeadOutput(float[][] embeddings, float[] norms, double[] estimates) {}

@@ -3,6 +3,7 @@ package dev.cascade.exit;
 import dev.cascade.model.BertConfig;
 import dev.cascade.model.BertWeights;
 import dev.cascade.model.Weight;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -13,7 +14,8 @@ import java.util.Map;
  *
  * @param layer the exit layer whose hidden states the head reads (1-based)
  * @param type the head's architecture
- * @param tensors parameters by name; see {@link #NAMES}
+ * @param tensors parameters by name; see {@link #NAMES}, and {@link #ESTIMATOR_NAMES} for heads
+ *     fitted with an agreement estimate
  */
 public record HeadWeights(int layer, HeadType type, Map<String, Weight> tensors) {
   /** Parameter names of every head type; the feed-forward ones only when it has one. */
@@ -35,6 +37,13 @@ public record HeadWeights(int layer, HeadType type, Map<String, Weight> tensors)
           "output_norm_gamma",
           "output_norm_beta");
 
+  /**
+   * The agreement estimate's parameters: {@code estimator} {@code [hidden]} and {@code
+   * estimator_bias} {@code [1]}, a linear map from the head's normalised embedding to its expected
+   * cosine with the final embedding. Optional; both or neither.
+   */
+  public static final List<String> ESTIMATOR_NAMES = List.of("estimator", "estimator_bias");
+
   public HeadWeights {
     tensors = Map.copyOf(tensors);
     for (String name : names(type)) {
@@ -42,6 +51,42 @@ public record HeadWeights(int layer, HeadType type, Map<String, Weight> tensors)
         throw new IllegalArgumentException("head at layer " + layer + " lacks " + name);
       }
     }
+    if (tensors.containsKey(ESTIMATOR_NAMES.get(0))
+        != tensors.containsKey(ESTIMATOR_NAMES.get(1))) {
+      throw new IllegalArgumentException(
+          "head at layer " + layer + " has only one of " + ESTIMATOR_NAMES);
+    }
+  }
+
+  /** The parameter names this head has, in the order files store them. */
+  public List<String> tensorNames() {
+    if (!hasEstimator()) {
+      return names(type);
+    }
+    List<String> all = new ArrayList<>(names(type));
+    all.addAll(ESTIMATOR_NAMES);
+    return all;
+  }
+
+  /** Whether the head carries an agreement estimate. */
+  public boolean hasEstimator() {
+    return tensors.containsKey(ESTIMATOR_NAMES.get(0));
+  }
+
+  /**
+   * This head with an agreement estimate: {@code weights[0..hidden)} applied to the normalised
+   * embedding, then {@code weights[hidden]} added.
+   */
+  public HeadWeights withEstimator(float[] weights) {
+    Map<String, Weight> t = new LinkedHashMap<>(tensors);
+    int h = weights.length - 1;
+    t.put(
+        ESTIMATOR_NAMES.get(0),
+        new Weight(ESTIMATOR_NAMES.get(0), new long[] {h}, Arrays.copyOf(weights, h)));
+    t.put(
+        ESTIMATOR_NAMES.get(1),
+        new Weight(ESTIMATOR_NAMES.get(1), new long[] {1}, new float[] {weights[h]}));
+    return new HeadWeights(layer, type, t);
   }
 
   /** The parameter names a head of {@code type} has, in a fixed order. */

@@ -148,7 +148,7 @@ public record HeadsFile(
       exit.put("layer", head.layer());
       exit.put("head_type", head.type().id());
       ArrayNode tensors = exit.putArray("tensors");
-      for (String name : HeadWeights.names(head.type())) {
+      for (String name : head.tensorNames()) {
         ObjectNode t = tensors.addObject();
         t.put("name", name);
         ArrayNode shape = t.putArray("shape");
@@ -164,7 +164,7 @@ public record HeadsFile(
     out.write(ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(json.length).array());
     out.write(json);
     for (HeadWeights head : heads) {
-      for (String name : HeadWeights.names(head.type())) {
+      for (String name : head.tensorNames()) {
         float[] values = head.get(name).values();
         ByteBuffer buf = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
         buf.asFloatBuffer().put(values);

@@ -11,7 +11,9 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * A threshold profile: which exits a model uses, how confidence is scored, the threshold of each
@@ -153,7 +155,7 @@ public record Profile(
     conf.put("kind", confidence.kind());
     if (confidence instanceof LogisticConfidence logistic) {
       ArrayNode features = conf.putArray("features");
-      Arrays.stream(LogisticConfidence.FEATURES).forEach(features::add);
+      logistic.features().forEach(features::add);
       ArrayNode weights = conf.putArray("weights");
       for (double[] w : logistic.weights()) {
         ArrayNode row = weights.addArray();
@@ -217,7 +219,12 @@ public record Profile(
             for (int i = 0; i < w.length; i++) {
               w[i] = doubles(conf.path("weights").get(i));
             }
-            yield new LogisticConfidence(w, doubles(conf.path("bias")));
+            List<String> features = new ArrayList<>();
+            conf.path("features").forEach(f -> features.add(f.asText()));
+            yield new LogisticConfidence(
+                conf.has("features") ? features : LogisticConfidence.BASE_FEATURES,
+                w,
+                doubles(conf.path("bias")));
           }
           default ->
               throw new IllegalArgumentException(

@@ -63,6 +63,14 @@ public final class CascadeEngine {
                 + " but the loaded heads cover "
                 + Arrays.toString(exitLayers()));
       }
+      if (profile.confidence().needsEstimate() && !heads.hasEstimate(exit)) {
+        throw new IllegalArgumentException(
+            "profile "
+                + profile.name()
+                + " scores confidence with the heads' agreement estimate, but the head at layer "
+                + exit
+                + " has none; tune the profile on these heads (cascade tune --heads ...)");
+      }
     }
   }
 
@@ -132,7 +140,8 @@ public final class CascadeEngine {
                             lengths[r],
                             embedding,
                             previous[id],
-                            out.norms()[r]));
+                            out.norms()[r],
+                            out.estimates()[r]));
             previous[id] = embedding;
             StopReason reason = decide(profile, exitIndex, score, layer, maxLayer, bounds);
             listener.onEvent(event(inputs, id, layer, embedding, score, reason));
@@ -236,7 +245,7 @@ public final class CascadeEngine {
       out = heads.apply(layer + 1, hidden, mask);
     }
     for (int i = 0; i < exitStates.length; i++) {
-      atExit.get(i).exit(out.embeddings()[i], out.norms()[i]);
+      atExit.get(i).exit(out.embeddings()[i], out.norms()[i], out.estimates()[i]);
     }
   }
 

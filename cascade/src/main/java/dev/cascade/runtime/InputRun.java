@@ -104,14 +104,16 @@ public final class InputRun {
   }
 
   /** An exit head's output at the current layer: the input stops here or goes on. */
-  void exit(float[] embedding, float norm) {
+  void exit(float[] embedding, float norm, double estimate) {
     int exit = exitIndexAt(layer);
     exitIndex = exit;
     headsEvaluated++;
     double score =
         profile
             .confidence()
-            .score(new ExitObservation(exit, layer, layers, tokens(), embedding, previous, norm));
+            .score(
+                new ExitObservation(
+                    exit, layer, layers, tokens(), embedding, previous, norm, estimate));
     previous = embedding;
     StopReason reason = CascadeEngine.decide(profile, exit, score, layer, maxLayer, bounds);
     ExitEvent event =

@@ -15,7 +15,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -407,24 +406,24 @@ public final class HeadTrainer implements AutoCloseable {
 
   private Feed feed(TeacherTraces traces, int exit, int[] rows) {
     int h = config.hiddenSize();
-    int padded = Arrays.stream(rows).map(traces::length).max().orElse(1);
-    float[] hiddenData = new float[rows.length * padded * h];
-    float[] maskData = new float[rows.length * padded];
     float[] teacherData = new float[rows.length * h];
     for (int r = 0; r < rows.length; r++) {
-      float[] states = traces.hidden(exit, rows[r]);
-      System.arraycopy(states, 0, hiddenData, r * padded * h, states.length);
-      Arrays.fill(maskData, r * padded, r * padded + traces.length(rows[r]), 1f);
       System.arraycopy(traces.teacher(rows[r]), 0, teacherData, r * h, h);
     }
-    TFloat32 hiddenTensor =
-        TFloat32.tensorOf(
-            Shape.of(rows.length, padded, h), DataBuffers.of(hiddenData, true, false));
-    TFloat32 maskTensor =
-        TFloat32.tensorOf(Shape.of(rows.length, padded), DataBuffers.of(maskData, true, false));
-    TFloat32 teacherTensor =
-        TFloat32.tensorOf(Shape.of(rows.length, h), DataBuffers.of(teacherData, true, false));
-    return new Feed(hiddenTensor, maskTensor, teacherTensor);
+    TFloat32 hiddenTensor = traces.paddedHidden(exit, rows);
+    TFloat32 maskTensor = null;
+    try {
+      maskTensor = traces.mask(rows);
+      TFloat32 teacherTensor =
+          TFloat32.tensorOf(Shape.of(rows.length, h), DataBuffers.of(teacherData, true, false));
+      return new Feed(hiddenTensor, maskTensor, teacherTensor);
+    } catch (RuntimeException e) {
+      hiddenTensor.close();
+      if (maskTensor != null) {
+        maskTensor.close();
+      }
+      throw e;
+    }
   }
 
   private void checkResumable(JsonNode saved) {

@@ -9,6 +9,8 @@ import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.function.IntConsumer;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.types.TFloat32;
 
 /**
@@ -131,6 +133,37 @@ public final class TeacherTraces {
   /** Hidden states of text {@code i} at exit {@code exitIndex}, {@code [length, hidden]} flat. */
   public float[] hidden(int exitIndex, int i) {
     return hidden[exitIndex][i];
+  }
+
+  /**
+   * Hidden states of the texts at {@code rows} at exit {@code exitIndex}, zero-padded to the
+   * longest of them: {@code [rows, T, hidden]}. The caller closes the tensor.
+   */
+  public TFloat32 paddedHidden(int exitIndex, int[] rows) {
+    int padded = paddedLength(rows);
+    float[] data = new float[rows.length * padded * hiddenSize];
+    for (int r = 0; r < rows.length; r++) {
+      float[] states = hidden[exitIndex][rows[r]];
+      System.arraycopy(states, 0, data, r * padded * hiddenSize, states.length);
+    }
+    return TFloat32.tensorOf(
+        Shape.of(rows.length, padded, hiddenSize), DataBuffers.of(data, true, false));
+  }
+
+  /**
+   * The attention mask that goes with {@link #paddedHidden}: {@code [rows, T]}, 1 on real tokens.
+   */
+  public TFloat32 mask(int[] rows) {
+    int padded = paddedLength(rows);
+    float[] data = new float[rows.length * padded];
+    for (int r = 0; r < rows.length; r++) {
+      Arrays.fill(data, r * padded, r * padded + lengths[rows[r]], 1f);
+    }
+    return TFloat32.tensorOf(Shape.of(rows.length, padded), DataBuffers.of(data, true, false));
+  }
+
+  private int paddedLength(int[] rows) {
+    return Arrays.stream(rows).map(i -> lengths[i]).max().orElse(1);
   }
 
   /** The final, L2-normalised embedding of text {@code i}. */

@@ -26,6 +26,7 @@ import java.util.function.IntConsumer;
  * @param tokens token count per input
  * @param embeddings {@code [input][exit]} head embeddings
  * @param norms {@code [input][exit]} head norms before normalisation
+ * @param estimates {@code [input][exit]} heads' agreement estimates, NaN where a head has none
  * @param finals final embeddings per input
  * @param headCost {@code [input][exit]} cost of the exit's head, in layers
  */
@@ -35,6 +36,7 @@ public record CalibrationTraces(
     int[] tokens,
     float[][][] embeddings,
     float[][] norms,
+    double[][] estimates,
     float[][] finals,
     double[][] headCost) {
 
@@ -59,6 +61,7 @@ public record CalibrationTraces(
     int[] tokens = new int[n];
     float[][][] embeddings = new float[n][exits.length][];
     float[][] norms = new float[n][exits.length];
+    double[][] estimates = new double[n][exits.length];
     float[][] finals = new float[n][];
     double[][] cost = new double[n][exits.length];
     int batchSize = 64;
@@ -77,6 +80,7 @@ public record CalibrationTraces(
               int id = order[start + r];
               embeddings[id][e] = out.embeddings()[r];
               norms[id][e] = out.norms()[r];
+              estimates[id][e] = out.estimates()[r];
               cost[id][e] =
                   (double)
                           HeadGraph.macs(
@@ -95,7 +99,8 @@ public record CalibrationTraces(
       }
       progress.accept(Math.min(n, start + batchSize));
     }
-    return new CalibrationTraces(exits, config.layers(), tokens, embeddings, norms, finals, cost);
+    return new CalibrationTraces(
+        exits, config.layers(), tokens, embeddings, norms, estimates, finals, cost);
   }
 
   /** What the confidence scorer sees of input {@code i} at exit {@code e}. */
@@ -107,7 +112,20 @@ public record CalibrationTraces(
         tokens[i],
         embeddings[i][e],
         e == 0 ? null : embeddings[i][e - 1],
-        norms[i][e]);
+        norms[i][e],
+        estimates[i][e]);
+  }
+
+  /** Whether every exit's head gave an agreement estimate. */
+  public boolean hasEstimates() {
+    for (double[] row : estimates) {
+      for (double v : row) {
+        if (Double.isNaN(v)) {
+          return false;
+        }
+      }
+    }
+    return true;
   }
 
   /** Cosine of input {@code i}'s embedding at exit {@code e} to its final embedding. */
@@ -120,15 +138,17 @@ public record CalibrationTraces(
     int[] t = new int[rows.length];
     float[][][] emb = new float[rows.length][][];
     float[][] nrm = new float[rows.length][];
+    double[][] est = new double[rows.length][];
     float[][] fin = new float[rows.length][];
     double[][] cst = new double[rows.length][];
     for (int k = 0; k < rows.length; k++) {
       t[k] = tokens[rows[k]];
       emb[k] = embeddings[rows[k]];
       nrm[k] = norms[rows[k]];
+      est[k] = estimates[rows[k]];
       fin[k] = finals[rows[k]];
       cst[k] = headCost[rows[k]];
     }
-    return new CalibrationTraces(exits, layers, t, emb, nrm, fin, cst);
+    return new CalibrationTraces(exits, layers, t, emb, nrm, est, fin, cst);
   }
 }

@@ -143,8 +143,15 @@ public final class Tuner {
     return new LearnThenTest.Evaluation(bad, layers / n);
   }
 
-  /** Fits one logistic regression per exit to predict that stopping there is not a risk event. */
+  /**
+   * Fits one logistic regression per exit to predict that stopping there is not a risk event, on
+   * the base features and, when every head gave one, the heads' agreement estimate.
+   */
   static LogisticConfidence fitScorer(CalibrationTraces traces, boolean[][] violations) {
+    List<String> features = new ArrayList<>(LogisticConfidence.BASE_FEATURES);
+    if (traces.hasEstimates()) {
+      features.add("estimate");
+    }
     int exits = traces.exits().length;
     double[][] weights = new double[exits][];
     double[] bias = new double[exits];
@@ -152,14 +159,14 @@ public final class Tuner {
       double[][] x = new double[traces.size()][];
       boolean[] y = new boolean[traces.size()];
       for (int i = 0; i < traces.size(); i++) {
-        x[i] = LogisticConfidence.features(traces.observation(i, e));
+        x[i] = LogisticConfidence.features(features, traces.observation(i, e));
         y[i] = !violations[i][e];
       }
       double[] beta = LogisticConfidence.fit(x, y);
-      weights[e] = Arrays.copyOf(beta, LogisticConfidence.FEATURES.length);
-      bias[e] = beta[LogisticConfidence.FEATURES.length];
+      weights[e] = Arrays.copyOf(beta, features.size());
+      bias[e] = beta[features.size()];
     }
-    return new LogisticConfidence(weights, bias);
+    return new LogisticConfidence(features, weights, bias);
   }
 
   private static double[] uniform(int exits, double lambda) {

@@ -6,19 +6,25 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cascade.confidence.ExitObservation;
 import dev.cascade.confidence.LogisticConfidence;
 import dev.cascade.exit.DefaultHeads;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class ProfileTest {
   private static Profile sample() {
-    LogisticConfidence confidence =
+    return sample(
         new LogisticConfidence(
-            new double[][] {{0.5, -0.2, 0.1}, {3.0, 0.1, -0.05}}, new double[] {-1, 0.5});
+            new double[][] {{0.5, -0.2, 0.1}, {3.0, 0.1, -0.05}}, new double[] {-1, 0.5}));
+  }
+
+  private static Profile sample(LogisticConfidence confidence) {
     return new Profile(
         "balanced",
         "test profile",
@@ -49,10 +55,61 @@ class ProfileTest {
     assertEquals(original.tunedFor(), read.tunedFor());
     assertEquals(7.25, read.meanLayers());
     ExitObservation o =
-        new ExitObservation(1, 8, 12, 20, new float[] {1, 0}, new float[] {0.6f, 0.8f}, 9.5f);
+        new ExitObservation(
+            1, 8, 12, 20, new float[] {1, 0}, new float[] {0.6f, 0.8f}, 9.5f, Double.NaN);
     assertEquals(original.confidence().score(o), read.confidence().score(o), 1e-12);
     assertTrue(read.stops(1, 0.81));
     assertTrue(!read.stops(0, 1.0), "a null threshold never stops");
+  }
+
+  @Test
+  void writeThenRead_estimateFeature_roundTripsAndIsUsed(@TempDir Path dir) throws Exception {
+    List<String> features = List.of("saturation", "log_tokens", "norm", "estimate");
+    Profile original =
+        sample(
+            new LogisticConfidence(
+                features,
+                new double[][] {{0.5, -0.2, 0.1, 4.0}, {3.0, 0.1, -0.05, 6.0}},
+                new double[] {-1, 0.5}));
+    Path file = dir.resolve("with-estimate.json");
+    original.write(file);
+    Profile read = Profile.read(file);
+    LogisticConfidence scorer = (LogisticConfidence) read.confidence();
+    assertEquals(features, scorer.features());
+    assertTrue(scorer.needsEstimate());
+    float[] e = {1, 0};
+    float[] p = {0.6f, 0.8f};
+    ExitObservation low = new ExitObservation(1, 8, 12, 20, e, p, 9.5f, 0.80);
+    ExitObservation high = new ExitObservation(1, 8, 12, 20, e, p, 9.5f, 0.95);
+    assertEquals(original.confidence().score(high), scorer.score(high), 1e-12);
+    assertTrue(scorer.score(high) > scorer.score(low), "a positive weight on the estimate");
+    IllegalStateException missing =
+        assertThrows(
+            IllegalStateException.class,
+            () -> scorer.score(new ExitObservation(1, 8, 12, 20, e, p, 9.5f, Double.NaN)));
+    assertTrue(missing.getMessage().contains("layer 8"), missing.getMessage());
+  }
+
+  @Test
+  void read_profileWithoutFeatureNames_usesTheBaseFeatures(@TempDir Path dir) throws Exception {
+    ObjectNode json = sample().toJson();
+    ((ObjectNode) json.get("confidence")).remove("features");
+    Path file = dir.resolve("old.json");
+    new ObjectMapper().writeValue(file.toFile(), json);
+    LogisticConfidence scorer = (LogisticConfidence) Profile.read(file).confidence();
+    assertEquals(LogisticConfidence.BASE_FEATURES, scorer.features());
+    assertTrue(!scorer.needsEstimate());
+  }
+
+  @Test
+  void read_unknownFeature_refusedNamingIt(@TempDir Path dir) throws Exception {
+    ObjectNode json = sample().toJson();
+    ((ArrayNode) json.get("confidence").get("features")).set(2, "entropy");
+    Path file = dir.resolve("bad.json");
+    new ObjectMapper().writeValue(file.toFile(), json);
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> Profile.read(file));
+    assertTrue(e.getMessage().contains("'entropy'"), e.getMessage());
   }
 
   @Test

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.cascade.confidence.LogisticConfidence;
 import dev.cascade.confidence.SaturationConfidence;
 import dev.cascade.encoder.EncoderModel;
 import dev.cascade.encoder.EncoderOptions;
@@ -199,6 +200,28 @@ class CascadeEngineTest {
     IllegalArgumentException e =
         assertThrows(IllegalArgumentException.class, () -> engine.check(other));
     assertTrue(e.getMessage().contains("was made for model bge-small-en-v1.5"), e.getMessage());
+  }
+
+  @Test
+  void check_scorerOnTheAgreementEstimate_refusedForHeadsWithout() {
+    Profile estimating =
+        new Profile(
+            "estimating",
+            "",
+            model.spec().name(),
+            model.checksum(),
+            EXITS,
+            new LogisticConfidence(
+                List.of("saturation", "estimate"),
+                new double[][] {{1, 1}, {1, 1}},
+                new double[] {0, 0}),
+            new double[] {0.5, 0.5},
+            null,
+            Double.NaN);
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> engine.check(estimating));
+    assertTrue(e.getMessage().contains("agreement estimate"), e.getMessage());
+    assertTrue(e.getMessage().contains("layer 2"), e.getMessage());
   }
 
   @Test

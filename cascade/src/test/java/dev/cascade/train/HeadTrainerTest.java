@@ -7,8 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cascade.encoder.EncoderModel;
 import dev.cascade.encoder.EncoderOptions;
+import dev.cascade.exit.ExitHeads;
+import dev.cascade.exit.HeadOutput;
 import dev.cascade.exit.HeadType;
 import dev.cascade.exit.HeadWeights;
+import dev.cascade.exit.HeadsFile;
 import dev.cascade.model.BertWeights;
 import dev.cascade.model.ModelSpec;
 import dev.cascade.model.OnnxBertReader;
@@ -22,6 +25,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.tensorflow.types.TFloat32;
 
 class HeadTrainerTest {
   private static final int LAYER = 4;
@@ -150,5 +154,46 @@ class HeadTrainerTest {
         second.bestEpoch(), resumed.bestEpoch(), "a finished run resumes to the same head");
     assertArrayEquals(
         second.weights().get("query").values(), resumed.weights().get("query").values());
+  }
+
+  @Test
+  void agreementEstimate_tracksTheHeadsCosineOnHeldOutTexts_andSurvivesTheFile(@TempDir Path dir)
+      throws Exception {
+    TrainedHead trained = train(null);
+    HeadsFile plain =
+        new HeadsFile(model.spec().name(), model.checksum(), List.of(trained.weights()), null);
+    AgreementEstimator.Fit fit =
+        AgreementEstimator.fit(
+                plain, weights.config(), model.spec().pooling(), EncoderOptions.defaults(), traces)
+            .get(0);
+    System.out.printf(
+        "layer %d: agreement estimate correlation %.3f, mean error %.4f on %d held-out texts%n",
+        LAYER, fit.correlation(), fit.meanAbsoluteError(), fit.heldOut());
+    assertEquals(traces.size(), fit.fitTexts() + fit.heldOut());
+    assertTrue(fit.correlation() > 0.3, "held-out correlation " + fit.correlation());
+
+    Path file = dir.resolve("estimated.heads");
+    new HeadsFile(model.spec().name(), model.checksum(), List.of(fit.head()), null).write(file);
+    HeadsFile read = HeadsFile.read(file);
+    assertTrue(read.head(LAYER).hasEstimator());
+    assertArrayEquals(
+        fit.head().get("estimator").values(), read.head(LAYER).get("estimator").values());
+    int[] rows = {0, 1, 2, 3};
+    try (ExitHeads heads =
+            new ExitHeads(
+                read, weights.config(), model.spec().pooling(), EncoderOptions.defaults());
+        ExitHeads without =
+            new ExitHeads(
+                plain, weights.config(), model.spec().pooling(), EncoderOptions.defaults());
+        TFloat32 hidden = traces.paddedHidden(0, rows);
+        TFloat32 mask = traces.mask(rows)) {
+      HeadOutput out = heads.apply(LAYER, hidden, mask);
+      float[] w = read.head(LAYER).get("estimator").values();
+      double b = read.head(LAYER).get("estimator_bias").values()[0];
+      for (int r = 0; r < rows.length; r++) {
+        assertEquals(b + dot(w, out.embeddings()[r]), out.estimates()[r], 1e-5);
+      }
+      assertTrue(Double.isNaN(without.apply(LAYER, hidden, mask).estimates()[0]));
+    }
   }
 }

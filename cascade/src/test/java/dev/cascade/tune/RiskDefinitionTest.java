@@ -38,7 +38,14 @@ class RiskDefinitionTest {
       exits[e] = 2 + 2 * e;
     }
     return new CalibrationTraces(
-        exits, 12, new int[] {5}, embeddings, norms, new float[][] {unit(1)}, cost);
+        exits,
+        12,
+        new int[] {5},
+        embeddings,
+        norms,
+        new double[1][exitDegrees.length],
+        new float[][] {unit(1)},
+        cost);
   }
 
   @Test
