@@ -96,9 +96,10 @@ public final class ServeCommand implements Callable<Integer> {
 
   @Option(
       names = "--step-policy",
-      defaultValue = "deepest",
+      defaultValue = "oldest",
       description =
-          "Layer to run next: deepest (default), fullest (most waiting inputs), oldest; static"
+          "Layer to run next: oldest (default; the oldest waiting input's layer), deepest, fullest"
+              + " (most waiting inputs); static"
               + " and static_shrinking (whole batches) for comparison.")
   String stepPolicy;
 

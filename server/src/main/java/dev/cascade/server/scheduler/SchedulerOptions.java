@@ -27,12 +27,12 @@ public record SchedulerOptions(
   /**
    * Defaults for a machine with {@code cores} cores: one worker per 8 cores (at least one, each
    * running TensorFlow on its share of the cores), 2048 batch tokens per 2 cores up to 16384, 256
-   * requests and 131072 tokens in flight, deepest layer first.
+   * requests and 131072 tokens in flight, oldest waiting input first.
    */
   public static SchedulerOptions forCores(int cores) {
     int workers = Math.max(1, cores / 8);
     int batchTokens = Math.min(16_384, Math.max(2048, 1024 * cores));
-    return new SchedulerOptions(workers, batchTokens, 256, 131_072, StepPolicy.DEEPEST);
+    return new SchedulerOptions(workers, batchTokens, 256, 131_072, StepPolicy.OLDEST);
   }
 
   public SchedulerOptions withWorkers(int n) {

@@ -11,20 +11,22 @@ public enum StepPolicy {
    * one waits and joins it there, and a single newcomer does not hold up a larger group. An input
    * admitted more than twice as many steps ago as the model has layers is taken next, so none waits
    * without bound. With 16 closed-loop clients at full depth it formed steps of 14.5 inputs where
-   * {@link #DEEPEST} formed 8, yet served no more requests per second across runs; with mixed exits
-   * it served up to 10% less than {@link #DEEPEST}, with a longer tail (BENCHMARKS.md, serving).
+   * {@link #DEEPEST} formed 8, yet served no more requests per second across runs, and with mixed
+   * exits it served less than {@link #OLDEST} in three of the four runs that timed both, with a
+   * longer tail (BENCHMARKS.md, serving).
    */
   FULLEST,
   /**
    * The layer of the oldest admitted input that is waiting: requests finish roughly in arrival
-   * order, and new inputs start as soon as older ones leave or stop.
+   * order, and new inputs start as soon as older ones leave or stop. The default: with mixed exits
+   * it served at least as many requests per second as {@link #DEEPEST} in each of the four runs
+   * that timed both (1% to 11% more), with an equal or shorter tail (BENCHMARKS.md, serving).
    */
   OLDEST,
   /**
-   * The deepest layer with waiting inputs: work in flight finishes before new work starts. The
-   * default: with mixed exits it served the most requests per second with the shortest tail
-   * (BENCHMARKS.md, serving). At full depth under closed-loop load its inputs split into cohorts
-   * that never merge (one arrives while the other computes), which cost no measurable throughput.
+   * The deepest layer with waiting inputs: work in flight finishes before new work starts. At full
+   * depth under closed-loop load its inputs split into cohorts that never merge (one arrives while
+   * the other computes), which cost no measurable throughput.
    */
   DEEPEST,
   /**

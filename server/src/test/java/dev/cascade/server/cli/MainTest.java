@@ -27,7 +27,7 @@ class MainTest {
     assertEquals(9464, serve.metricsPort);
     assertEquals("bge-small-en-v1.5", serve.model);
     assertEquals(256, serve.queueSize);
-    assertEquals("deepest", serve.stepPolicy);
+    assertEquals("oldest", serve.stepPolicy);
     assertEquals(30, serve.graceSeconds);
   }
 

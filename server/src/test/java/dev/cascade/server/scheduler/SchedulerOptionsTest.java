@@ -12,7 +12,7 @@ class SchedulerOptionsTest {
     SchedulerOptions two = SchedulerOptions.forCores(2);
     assertEquals(1, two.workers());
     assertEquals(2048, two.batchTokens());
-    assertEquals(StepPolicy.DEEPEST, two.policy());
+    assertEquals(StepPolicy.OLDEST, two.policy());
     SchedulerOptions sixteen = SchedulerOptions.forCores(16);
     assertEquals(2, sixteen.workers());
     assertEquals(16_384, sixteen.batchTokens());
