@@ -271,16 +271,36 @@ public final class EngineBenchmark implements Callable<Integer> {
     }
   }
 
+  /**
+   * The CPU as /proc/cpuinfo names it, with its family and model numbers and its widest vector
+   * extension, since "AMD EPYC" alone spans CPUs several times apart in speed.
+   */
   static String cpuModel() {
+    String name = "unknown";
+    String family = null;
+    String model = null;
+    String vectors = "";
     try {
       for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
+        String value = line.substring(line.indexOf(':') + 1).strip();
         if (line.startsWith("model name")) {
-          return line.substring(line.indexOf(':') + 1).strip();
+          name = value;
+        } else if (line.startsWith("cpu family")) {
+          family = value;
+        } else if (line.startsWith("model") && model == null) {
+          model = value;
+        } else if (line.startsWith("flags")) {
+          List<String> flags = List.of(value.split("\\s+"));
+          vectors =
+              flags.contains("avx512f") ? "AVX-512" : flags.contains("avx2") ? "AVX2" : "no AVX2";
+          break;
         }
       }
-    } catch (IOException e) {
-      return "unknown";
+    } catch (IOException | RuntimeException e) {
+      return name;
     }
-    return "unknown";
+    return family == null
+        ? name
+        : name + " (family " + family + " model " + model + ", " + vectors + ")";
   }
 }
