@@ -29,7 +29,9 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Random;
+import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -70,7 +72,9 @@ public final class TrainHeadsCommand implements Callable<Integer> {
       defaultValue = "narrow",
       description =
           "full, narrow or attention; several train one file each (TYPE is inserted before the"
-              + " output's extension) from one pass of the backbone. Default: ${DEFAULT-VALUE}.")
+              + " output's extension) from one pass of the backbone. LAYER:TYPE for every exit"
+              + " (4:narrow,6:full,8:narrow) trains one file with a type per exit. Default:"
+              + " ${DEFAULT-VALUE}.")
   List<String> headTypes;
 
   @Option(names = "--epochs", defaultValue = "40", description = "Default: ${DEFAULT-VALUE}.")
@@ -151,11 +155,72 @@ public final class TrainHeadsCommand implements Callable<Integer> {
     return file.resolveSibling(typed);
   }
 
+  /**
+   * What one output file holds: a head type per exit layer.
+   *
+   * @param id the type's name when every exit has it, else {@code LAYER:TYPE} entries
+   */
+  record Plan(Map<Integer, HeadType> byLayer, String id) {}
+
+  /**
+   * The files {@code --head-type} asks for: one per listed type, or a single file with the type of
+   * each exit when every entry is {@code LAYER:TYPE}.
+   */
+  static List<Plan> plans(List<String> specs, int[] layers) {
+    boolean perExit = specs.stream().anyMatch(s -> s.contains(":"));
+    if (!perExit) {
+      List<Plan> plans = new ArrayList<>();
+      for (HeadType type : specs.stream().map(HeadType::parse).distinct().toList()) {
+        Map<Integer, HeadType> byLayer = new TreeMap<>();
+        for (int layer : layers) {
+          byLayer.put(layer, type);
+        }
+        plans.add(new Plan(byLayer, type.id()));
+      }
+      return plans;
+    }
+    Map<Integer, HeadType> byLayer = new TreeMap<>();
+    for (String spec : specs) {
+      int colon = spec.indexOf(':');
+      if (colon < 0) {
+        throw new IllegalArgumentException(
+            "--head-type mixes a plain type (" + spec + ") with LAYER:TYPE entries");
+      }
+      int layer;
+      try {
+        layer = Integer.parseInt(spec.substring(0, colon).strip());
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("--head-type " + spec + ": the layer is not a number");
+      }
+      if (Arrays.stream(layers).noneMatch(l -> l == layer)) {
+        throw new IllegalArgumentException(
+            "--head-type "
+                + spec
+                + ": layer "
+                + layer
+                + " is not among --exits "
+                + Arrays.toString(layers));
+      }
+      if (byLayer.put(layer, HeadType.parse(spec.substring(colon + 1).strip())) != null) {
+        throw new IllegalArgumentException("--head-type names layer " + layer + " twice");
+      }
+    }
+    for (int layer : layers) {
+      if (!byLayer.containsKey(layer)) {
+        throw new IllegalArgumentException("--head-type gives no type for exit layer " + layer);
+      }
+    }
+    StringBuilder id = new StringBuilder();
+    byLayer.forEach(
+        (l, t) -> id.append(id.length() == 0 ? "" : ",").append(l).append(':').append(t.id()));
+    return List.of(new Plan(byLayer, id.toString()));
+  }
+
   @Override
   public Integer call() throws Exception {
     PrintStream err = System.err;
-    List<HeadType> types = headTypes.stream().map(HeadType::parse).distinct().toList();
     int[] layers = Arrays.stream(exits).sorted().distinct().toArray();
+    List<Plan> plans = plans(headTypes, layers);
     TrainingOptions options =
         new TrainingOptions(
             epochs, batchSize, learningRate, 0.05f, 0.1f, rankingWeight, seed, 0.1, maxTokens);
@@ -211,10 +276,11 @@ public final class TrainHeadsCommand implements Callable<Integer> {
                   Math.min(neighbours, documentRows.size()))
               : null;
 
-      for (HeadType type : types) {
+      for (Plan plan : plans) {
         List<HeadWeights> heads = new ArrayList<>();
         ArrayNode report = new ObjectMapper().createArrayNode();
         for (int layer : layers) {
+          HeadType type = plan.byLayer().get(layer);
           HeadWeights init = HeadWeights.fromLastLayer(weights, layer, type);
           TrainedHead trained;
           try (HeadTrainer trainer =
@@ -261,6 +327,7 @@ public final class TrainHeadsCommand implements Callable<Integer> {
           heads.add(trained.weights());
           ObjectNode exit = report.addObject();
           exit.put("layer", layer);
+          exit.put("head_type", type.id());
           exit.put("validation_cosine_untrained", trained.initialValidationCosine());
           exit.put("validation_cosine", trained.validationCosine());
           exit.put("best_epoch", trained.bestEpoch());
@@ -272,7 +339,7 @@ public final class TrainHeadsCommand implements Callable<Integer> {
         training.put("documents", documents);
         training.put("derived_texts", derived);
         training.put("derivation", noDerive ? "none" : QueryDeriver.DESCRIPTION);
-        training.put("head_type", type.id());
+        training.put("head_type", plan.id());
         training.put("source_half", sourceHalf);
         training.put("epochs", epochs);
         training.put("batch_size", batchSize);
@@ -312,7 +379,7 @@ public final class TrainHeadsCommand implements Callable<Integer> {
               fit.heldOut(),
               fit.meanAbsoluteError());
         }
-        Path file = types.size() == 1 ? out : withType(out, type);
+        Path file = plans.size() == 1 ? out : withType(out, plan.byLayer().get(layers[0]));
         new HeadsFile(model.spec().name(), model.checksum(), estimated, training).write(file);
         err.printf("wrote %s%n", file);
       }

@@ -141,7 +141,11 @@ public record HeadsFile(
     header.put("version", VERSION);
     header.put("model", model);
     header.put("backbone_sha256", backboneChecksum);
-    header.put("head_type", heads.get(0).type().id());
+    header.put(
+        "head_type",
+        heads.stream().map(HeadWeights::type).distinct().count() == 1
+            ? heads.get(0).type().id()
+            : "mixed");
     ArrayNode exits = header.putArray("exits");
     for (HeadWeights head : heads) {
       ObjectNode exit = exits.addObject();
