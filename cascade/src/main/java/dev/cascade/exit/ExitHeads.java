@@ -33,7 +33,7 @@ public final class ExitHeads implements AutoCloseable {
   private final Placeholder<TFloat32> hidden;
   private final Placeholder<TFloat32> mask;
   private final Map<Integer, HeadGraph.Output> outputs = new LinkedHashMap<>();
-  private final Map<Integer, float[]> estimators = new LinkedHashMap<>();
+  private final Map<Integer, AgreementEstimate> estimators = new LinkedHashMap<>();
 
   /**
    * Builds the heads' graph.
@@ -54,20 +54,18 @@ public final class ExitHeads implements AutoCloseable {
       GraphVariables variables = new GraphVariables();
       List<Operand<?>> layouts = new ArrayList<>();
       for (HeadWeights head : file.heads()) {
-        if (head.hasEstimator()) {
-          float[] w = head.get(HeadWeights.ESTIMATOR_NAMES.get(0)).values();
-          if (w.length != config.hiddenSize()) {
+        AgreementEstimate estimate = head.estimator();
+        if (estimate != null) {
+          if (estimate.weights().length != config.hiddenSize()) {
             throw new IllegalArgumentException(
                 "the agreement estimate of the head at layer "
                     + head.layer()
                     + " has "
-                    + w.length
+                    + estimate.weights().length
                     + " weights; the model's hidden size is "
                     + config.hiddenSize());
           }
-          float[] withBias = Arrays.copyOf(w, w.length + 1);
-          withBias[w.length] = head.get(HeadWeights.ESTIMATOR_NAMES.get(1)).values()[0];
-          estimators.put(head.layer(), withBias);
+          estimators.put(head.layer(), estimate);
         }
         Ops scope = tf.withSubScope("head_" + head.layer());
         Map<String, Operand<TFloat32>> vars = new LinkedHashMap<>();
@@ -185,20 +183,12 @@ public final class ExitHeads implements AutoCloseable {
       float[] norms = new float[rows];
       ((TFloat32) result.get(1)).asRawTensor().data().asFloats().read(norms);
       double[] estimates = new double[rows];
-      float[] estimator = estimators.get(layer);
+      AgreementEstimate estimate = estimators.get(layer);
       for (int i = 0; i < rows; i++) {
-        estimates[i] = estimator == null ? Double.NaN : estimate(estimator, rowsOut[i]);
+        estimates[i] = estimate == null ? Double.NaN : estimate.of(rowsOut[i]);
       }
       return new HeadOutput(rowsOut, norms, estimates);
     }
-  }
-
-  private static double estimate(float[] estimator, float[] embedding) {
-    double sum = estimator[embedding.length];
-    for (int j = 0; j < embedding.length; j++) {
-      sum += (double) estimator[j] * embedding[j];
-    }
-    return sum;
   }
 
   @Override

@@ -73,19 +73,25 @@ public record HeadWeights(int layer, HeadType type, Map<String, Weight> tensors)
     return tensors.containsKey(ESTIMATOR_NAMES.get(0));
   }
 
-  /**
-   * This head with an agreement estimate: {@code weights[0..hidden)} applied to the normalised
-   * embedding, then {@code weights[hidden]} added.
-   */
-  public HeadWeights withEstimator(float[] weights) {
+  /** The head's agreement estimate, or null when it has none. */
+  public AgreementEstimate estimator() {
+    if (!hasEstimator()) {
+      return null;
+    }
+    return new AgreementEstimate(
+        get(ESTIMATOR_NAMES.get(0)).values(), get(ESTIMATOR_NAMES.get(1)).values()[0]);
+  }
+
+  /** This head with {@code estimate} as its agreement estimate. */
+  public HeadWeights withEstimator(AgreementEstimate estimate) {
     Map<String, Weight> t = new LinkedHashMap<>(tensors);
-    int h = weights.length - 1;
+    float[] w = estimate.weights();
     t.put(
         ESTIMATOR_NAMES.get(0),
-        new Weight(ESTIMATOR_NAMES.get(0), new long[] {h}, Arrays.copyOf(weights, h)));
+        new Weight(ESTIMATOR_NAMES.get(0), new long[] {w.length}, w.clone()));
     t.put(
         ESTIMATOR_NAMES.get(1),
-        new Weight(ESTIMATOR_NAMES.get(1), new long[] {1}, new float[] {weights[h]}));
+        new Weight(ESTIMATOR_NAMES.get(1), new long[] {1}, new float[] {estimate.bias()}));
     return new HeadWeights(layer, type, t);
   }
 

@@ -1,6 +1,7 @@
 package dev.cascade.train;
 
 import dev.cascade.encoder.EncoderOptions;
+import dev.cascade.exit.AgreementEstimate;
 import dev.cascade.exit.ExitHeads;
 import dev.cascade.exit.HeadOutput;
 import dev.cascade.exit.HeadWeights;
@@ -11,8 +12,8 @@ import dev.cascade.vector.LinearSystems;
 import dev.cascade.vector.Vectors;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
+import java.util.stream.IntStream;
 import org.tensorflow.types.TFloat32;
 
 /**
@@ -71,26 +72,24 @@ public final class AgreementEstimator {
         float[][] x = fitRows.stream().map(i -> embeddings[i]).toArray(float[][]::new);
         double[] y = fitRows.stream().mapToDouble(i -> cosines[i]).toArray();
         double[] beta = LinearSystems.ridge(x, y, RIDGE);
-        float[] weights = new float[beta.length];
-        for (int j = 0; j < beta.length; j++) {
+        float[] weights = new float[beta.length - 1];
+        for (int j = 0; j < weights.length; j++) {
           weights[j] = (float) beta[j];
         }
+        AgreementEstimate estimate = new AgreementEstimate(weights, (float) beta[weights.length]);
         double[] predicted = new double[heldRows.size()];
         double[] actual = new double[heldRows.size()];
         double error = 0;
         for (int k = 0; k < predicted.length; k++) {
           int i = heldRows.get(k);
-          double p = weights[weights.length - 1];
-          for (int j = 0; j < embeddings[i].length; j++) {
-            p += (double) weights[j] * embeddings[i][j];
-          }
+          double p = estimate.of(embeddings[i]);
           predicted[k] = p;
           actual[k] = cosines[i];
           error += Math.abs(p - cosines[i]);
         }
         fits.add(
             new Fit(
-                head.withEstimator(weights),
+                head.withEstimator(estimate),
                 fitRows.size(),
                 heldRows.size(),
                 correlation(predicted, actual),
@@ -103,15 +102,9 @@ public final class AgreementEstimator {
   /** The head's embedding of every text at {@code layer}, by text index. */
   static float[][] embed(ExitHeads heads, int layer, TeacherTraces traces) {
     int exit = traces.exitIndex(layer);
-    Integer[] order = new Integer[traces.size()];
-    Arrays.setAll(order, i -> i);
-    Arrays.sort(order, Comparator.comparingInt(traces::length));
+    List<Integer> all = IntStream.range(0, traces.size()).boxed().toList();
     float[][] out = new float[traces.size()][];
-    for (int start = 0; start < order.length; start += CHUNK) {
-      int[] rows = new int[Math.min(CHUNK, order.length - start)];
-      for (int r = 0; r < rows.length; r++) {
-        rows[r] = order[start + r];
-      }
+    for (int[] rows : traces.lengthChunks(all, CHUNK)) {
       try (TFloat32 hidden = traces.paddedHidden(exit, rows);
           TFloat32 mask = traces.mask(rows)) {
         HeadOutput result = heads.apply(layer, hidden, mask);

@@ -362,14 +362,8 @@ public final class HeadTrainer implements AutoCloseable {
 
   /** Mean cosine between the head's embedding and the final embedding over {@code rows}. */
   private double validate(TeacherTraces traces, int exit, List<Integer> rows) {
-    List<Integer> sorted = new ArrayList<>(rows);
-    sorted.sort(Comparator.comparingInt(traces::length));
     double sum = 0;
-    for (int start = 0; start < sorted.size(); start += 64) {
-      int[] chunk =
-          sorted.subList(start, Math.min(sorted.size(), start + 64)).stream()
-              .mapToInt(Integer::intValue)
-              .toArray();
+    for (int[] chunk : traces.lengthChunks(rows, 64)) {
       try (Feed feed = feed(traces, exit, chunk);
           Result result =
               session

@@ -162,6 +162,20 @@ public final class TeacherTraces {
     return TFloat32.tensorOf(Shape.of(rows.length, padded), DataBuffers.of(data, true, false));
   }
 
+  /**
+   * {@code rows} sorted by token count and cut into consecutive chunks of at most {@code size}, so
+   * that each chunk pads little when fed through {@link #paddedHidden}.
+   */
+  public List<int[]> lengthChunks(List<Integer> rows, int size) {
+    int[] sorted =
+        rows.stream().sorted(Comparator.comparingInt(i -> lengths[i])).mapToInt(i -> i).toArray();
+    List<int[]> chunks = new ArrayList<>();
+    for (int start = 0; start < sorted.length; start += size) {
+      chunks.add(Arrays.copyOfRange(sorted, start, Math.min(sorted.length, start + size)));
+    }
+    return chunks;
+  }
+
   private int paddedLength(int[] rows) {
     return Arrays.stream(rows).map(i -> lengths[i]).max().orElse(1);
   }
